@@ -1,0 +1,1 @@
+"""Consular hotline and case-triage bot."""

@@ -1,0 +1,23 @@
+"""The project's shared vocabulary: languages, channels, intents and priorities.
+
+Every layer may import this module; it imports nothing of the project's own.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal, get_args
+
+Lang = Literal["es", "en"]
+LANGS: Final[tuple[Lang, ...]] = get_args(Lang)
+DEFAULT_LANG: Final[Lang] = "es"
+
+Channel = Literal["telegram", "sms", "whatsapp", "web", "terminal"]
+CHANNELS: Final[tuple[Channel, ...]] = get_args(Channel)
+
+Intent = Literal["raid", "detention", "harassment", "documents", "programs", "status", "other"]
+INTENTS: Final[tuple[Intent, ...]] = get_args(Intent)
+
+Priority = Literal["critical", "high", "normal", "low"]
+PRIORITIES: Final[tuple[Priority, ...]] = get_args(Priority)
+# Lower rank = more urgent; queues sort on it.
+PRIORITY_RANK: Final[dict[Priority, int]] = {p: i for i, p in enumerate(PRIORITIES)}
