@@ -1,0 +1,213 @@
+"""Settings from the environment and `.env`, validated once at start.
+
+`get_settings()` builds them; nothing is read at import time. A missing or malformed value
+raises `ConfigError` with one sentence that names the variable.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import Any
+
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class Settings(BaseSettings):
+    """Every knob of the hotline; each one is documented in `.env.example`."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    data_dir: Path = Field(
+        default=Path("var"), validation_alias=AliasChoices("HOTLINE_DATA_DIR", "data_dir")
+    )
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("HOTLINE_DATABASE_URL", "database_url")
+    )
+    secret_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("HOTLINE_SECRET_KEY", "secret_key")
+    )
+    public_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("HOTLINE_PUBLIC_URL", "public_url")
+    )
+    log_level: str = Field(
+        default="INFO", validation_alias=AliasChoices("HOTLINE_LOG_LEVEL", "log_level")
+    )
+    conversation_timeout_hours: float = Field(
+        default=24,
+        gt=0,
+        validation_alias=AliasChoices(
+            "HOTLINE_CONVERSATION_TIMEOUT_HOURS", "conversation_timeout_hours"
+        ),
+    )
+    retention_days: int = Field(
+        default=90, gt=0, validation_alias=AliasChoices("HOTLINE_RETENTION_DAYS", "retention_days")
+    )
+    max_message_chars: int = Field(
+        default=2000,
+        ge=160,
+        validation_alias=AliasChoices("HOTLINE_MAX_MESSAGE_CHARS", "max_message_chars"),
+    )
+
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "telegram_bot_token")
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TELEGRAM_WEBHOOK_SECRET", "telegram_webhook_secret"),
+    )
+    telegram_api_base_url: str = Field(
+        default="https://api.telegram.org",
+        validation_alias=AliasChoices("TELEGRAM_API_BASE_URL", "telegram_api_base_url"),
+    )
+    twilio_account_sid: str | None = Field(
+        default=None, validation_alias=AliasChoices("TWILIO_ACCOUNT_SID", "twilio_account_sid")
+    )
+    twilio_auth_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("TWILIO_AUTH_TOKEN", "twilio_auth_token")
+    )
+    twilio_from_number: str | None = Field(
+        default=None, validation_alias=AliasChoices("TWILIO_FROM_NUMBER", "twilio_from_number")
+    )
+    twilio_api_base_url: str = Field(
+        default="https://api.twilio.com",
+        validation_alias=AliasChoices("TWILIO_API_BASE_URL", "twilio_api_base_url"),
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
+            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        return value
+
+    @field_validator("public_url", "telegram_api_base_url", "twilio_api_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return level
+
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or value.get_secret_value() == "":
+            return None
+        if len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 random characters")
+        if value.get_secret_value().lower().startswith("change"):
+            raise ValueError("is still the placeholder from .env.example")
+        return value
+
+    @field_validator("telegram_bot_token", "telegram_webhook_secret", "twilio_auth_token")
+    @classmethod
+    def _empty_secret_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        return None if value is None or value.get_secret_value() == "" else value
+
+    @field_validator("twilio_account_sid", "twilio_from_number")
+    @classmethod
+    def _empty_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        secret = self.telegram_webhook_secret
+        if secret is not None and not _WEBHOOK_SECRET.match(secret.get_secret_value()):
+            raise ValueError(
+                "TELEGRAM_WEBHOOK_SECRET may hold only letters, digits, _ and - (1-256)"
+            )
+        if self.telegram_bot_token and self.public_url and secret is None:
+            raise ValueError("TELEGRAM_WEBHOOK_SECRET is required when HOTLINE_PUBLIC_URL is set")
+        if bool(self.twilio_account_sid) != bool(self.twilio_auth_token):
+            raise ValueError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set together")
+        if self.twilio_account_sid and not self.twilio_from_number:
+            raise ValueError("TWILIO_FROM_NUMBER is required when Twilio is configured")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured URL, or the SQLite file under the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'hotline.db').as_posix()}"
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return self.telegram_bot_token is not None
+
+    @property
+    def twilio_enabled(self) -> bool:
+        return self.twilio_account_sid is not None
+
+
+_ALIASES = {
+    name: next(a for a in field.validation_alias.choices if isinstance(a, str) and a.isupper())
+    for name, field in Settings.model_fields.items()
+    if isinstance(field.validation_alias, AliasChoices)
+}
+
+
+def get_settings(**overrides: Any) -> Settings:
+    """Build the settings, or raise ConfigError with one sentence naming the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else ""
+        variable = _ALIASES.get(field, field)
+        message = error["msg"].removeprefix("Value error, ").rstrip(".")
+        if variable:
+            message = f"{variable}: {message[:1].lower()}{message[1:]}"
+        raise ConfigError(f"Configuration error: {message}.") from None
+
+
+def load_secret_key(settings: Settings) -> str:
+    """The configured secret key, or one generated once into the data directory."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    path = settings.data_dir / "secret.key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    logger.warning(
+        "HOTLINE_SECRET_KEY is not set: generated one into %s. Back it up: without it the "
+        "stored personal data cannot be read.",
+        path,
+    )
+    return key

@@ -1,0 +1,240 @@
+"""The tables. Personal data goes through the encrypted column types of `bot.crypto`.
+
+Data flow over these rows: a provider message lands in `InboundMessage` (the inbox, unique
+on the provider's id) → processing finds or creates the `Contact` and advances its
+`Conversation` → a finished report becomes a `Case` (with `CaseEvent`s as its append-only
+history, optionally grouped into an `Incident`) in a `Desk`'s queue → `Staff` claim and
+answer it → every reply is an `OutboundMessage` (the outbox) that a sender delivers.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bot.crypto import EncryptedJSON, EncryptedText
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware."""
+    return datetime.now(UTC)
+
+
+class InboundStatus(StrEnum):
+    pending = "pending"  # stored, not yet processed
+    processed = "processed"
+    flooded = "flooded"  # over the sender's rate: stored, answered with one notice, not run
+    failed = "failed"  # processing kept failing; kept for an operator
+
+
+class OutboundStatus(StrEnum):
+    pending = "pending"  # waiting for the sender (or for its next attempt)
+    sending = "sending"  # taken by a sender
+    sent = "sent"  # the provider accepted it
+    delivered = "delivered"
+    read = "read"
+    undelivered = "undelivered"
+    failed = "failed"  # gave up: permanent error or attempts exhausted
+    suppressed = "suppressed"  # never sent: the person opted out
+
+
+class CaseStatus(StrEnum):
+    open = "open"  # in the desk's queue
+    claimed = "claimed"  # a staff member holds it under a lease
+    waiting = "waiting"  # answered; waiting for the person
+    resolved = "resolved"
+
+
+class IncidentState(StrEnum):
+    unverified = "unverified"
+    corroborated = "corroborated"  # independent reporters agree
+    confirmed = "confirmed"  # set by staff
+    false = "false"  # set by staff
+
+
+class StaffRole(StrEnum):
+    agent = "agent"
+    supervisor = "supervisor"
+    admin = "admin"
+
+
+class Desk(SQLModel, table=True):
+    """A consulate desk (or `central`); synced from the routing data at start."""
+
+    id: str = Field(primary_key=True, max_length=40)
+    name_es: str
+    name_en: str
+    city: str
+    state: str = Field(max_length=2)
+    timezone: str
+    phone: str | None = None
+    is_central: bool = False
+    critical_capacity: int = 10
+    active: bool = True
+
+
+class Contact(SQLModel, table=True):
+    """A person on one channel (a Telegram chat, a phone number, a web-chat session)."""
+
+    __table_args__ = (UniqueConstraint("channel", "address_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    address_hash: str = Field(max_length=64)
+    address: str | None = Field(default=None, sa_type=EncryptedText)
+    display_name: str | None = Field(default=None, sa_type=EncryptedText)
+    lang: str = Field(default="es", max_length=2)
+    opted_out: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    last_inbound_at: datetime | None = None
+    erased_at: datetime | None = None
+
+
+class Conversation(SQLModel, table=True):
+    """A contact's durable flow state: any worker can continue it after a restart."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", unique=True)
+    flow: str | None = Field(default=None, max_length=40)
+    step: str | None = Field(default=None, max_length=60)
+    state: dict[str, Any] | None = Field(default=None, sa_type=EncryptedJSON)
+    updated_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class InboundMessage(SQLModel, table=True):
+    """The inbox: a message as the provider sent it, stored before we answer 2xx."""
+
+    __table_args__ = (
+        UniqueConstraint("channel", "provider_id"),
+        Index("ix_inbound_pending", "status", "received_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    provider_id: str = Field(max_length=80)
+    sender_hash: str = Field(max_length=64, index=True)
+    sender: str = Field(sa_type=EncryptedText)
+    text: str = Field(default="", sa_type=EncryptedText)
+    payload: dict[str, Any] | None = Field(default=None, sa_type=EncryptedJSON)
+    truncated_from: int | None = None  # original length when the text was cut
+    received_at: datetime = Field(default_factory=utcnow)
+    status: InboundStatus = Field(default=InboundStatus.pending, sa_type=String(16))
+    attempts: int = 0
+    processed_at: datetime | None = None
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
+    error: str | None = Field(default=None, max_length=200)  # exception class only: no data
+
+
+class OutboundMessage(SQLModel, table=True):
+    """The outbox: every reply and staff message, stored before a sender delivers it."""
+
+    __table_args__ = (
+        UniqueConstraint("inbound_id", "seq"),
+        Index("ix_outbound_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    channel: str = Field(max_length=16)
+    inbound_id: int | None = Field(default=None, foreign_key="inboundmessage.id")
+    seq: int = 0  # position among the replies to one inbound message
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    text: str = Field(sa_type=EncryptedText)
+    options: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON))
+    status: OutboundStatus = Field(default=OutboundStatus.pending, sa_type=String(16))
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    provider_id: str | None = Field(default=None, max_length=80, index=True)
+    last_error: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Incident(SQLModel, table=True):
+    """Raid reports close in place and time, grouped so staff see one event."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    desk_id: str = Field(foreign_key="desk.id", index=True)
+    zip: str | None = Field(default=None, max_length=5)
+    lat: float | None = None  # rounded to about 1 km
+    lon: float | None = None
+    label: str | None = Field(default=None, sa_type=EncryptedText)
+    first_report_at: datetime = Field(default_factory=utcnow)
+    last_report_at: datetime = Field(default_factory=utcnow, index=True)
+    report_count: int = 0
+    reporter_count: int = 0
+    state: IncidentState = Field(default=IncidentState.unverified, sa_type=String(16))
+    note: str | None = Field(default=None, sa_type=EncryptedText)
+    verified_by: int | None = Field(default=None, foreign_key="staff.id")
+    verified_at: datetime | None = None
+
+
+class Case(SQLModel, table=True):
+    """A report in a desk's queue: what happened, how urgent, and who is handling it."""
+
+    __table_args__ = (Index("ix_case_queue", "desk_id", "status", "priority_rank", "sla_due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(max_length=9, unique=True)  # HL-XXXXXX
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
+    channel: str = Field(max_length=16)
+    lang: str = Field(default="es", max_length=2)
+    desk_id: str = Field(foreign_key="desk.id")
+    also_central: bool = False  # critical and the desk is closed or over capacity
+    flow: str = Field(max_length=40)
+    intent: str = Field(max_length=16)
+    priority: str = Field(max_length=8)
+    priority_rank: int = Field(default=3)  # 0 = critical … 3 = low; the queue sorts on it
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    status: CaseStatus = Field(default=CaseStatus.open, sa_type=String(16), index=True)
+    answers: dict[str, Any] | None = Field(default=None, sa_type=EncryptedJSON)
+    summary: str | None = Field(default=None, sa_type=EncryptedText)  # the person's own words
+    location_label: str | None = Field(default=None, sa_type=EncryptedText)
+    location_confidence: str | None = Field(default=None, max_length=8)
+    zip: str | None = Field(default=None, max_length=5)
+    lat: float | None = None  # rounded to about 1 km
+    lon: float | None = None
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    person_hash: str | None = Field(default=None, max_length=64, index=True)
+    report_count: int = 1  # reports linked into this case (same detained person)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    sla_due_at: datetime | None = None
+    first_response_at: datetime | None = None
+    claimed_by: int | None = Field(default=None, foreign_key="staff.id")
+    lease_expires_at: datetime | None = None
+    escalated_at: datetime | None = None
+    resolved_at: datetime | None = None
+    outcome: str | None = Field(default=None, max_length=40)
+    erased_at: datetime | None = None
+
+
+class CaseEvent(SQLModel, table=True):
+    """One entry of a case's append-only history (never updated, never deleted)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    at: datetime = Field(default_factory=utcnow)
+    kind: str = Field(max_length=24)  # created, message, reply, note, claimed, transferred, …
+    actor: str = Field(max_length=40)  # "person", "system" or "staff:<id>"
+    data: dict[str, Any] | None = Field(default=None, sa_type=EncryptedJSON)
+
+
+class Staff(SQLModel, table=True):
+    """A consular staff member: desk, role, hashed API token and password."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    desk_id: str = Field(foreign_key="desk.id", index=True)
+    role: StaffRole = Field(default=StaffRole.agent, sa_type=String(16))
+    token_hash: str = Field(max_length=64, unique=True)
+    password_hash: str | None = Field(default=None, max_length=200)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    failed_logins: int = 0
+    locked_until: datetime | None = None
