@@ -68,6 +68,28 @@ class Settings(BaseSettings):
         ge=160,
         validation_alias=AliasChoices("HOTLINE_MAX_MESSAGE_CHARS", "max_message_chars"),
     )
+    sla_critical_minutes: int = Field(
+        default=15,
+        gt=0,
+        validation_alias=AliasChoices("HOTLINE_SLA_CRITICAL_MINUTES", "sla_critical_minutes"),
+    )
+    sla_high_minutes: int = Field(
+        default=120,
+        gt=0,
+        validation_alias=AliasChoices("HOTLINE_SLA_HIGH_MINUTES", "sla_high_minutes"),
+    )
+    sla_normal_business_days: int = Field(
+        default=1,
+        gt=0,
+        validation_alias=AliasChoices(
+            "HOTLINE_SLA_NORMAL_BUSINESS_DAYS", "sla_normal_business_days"
+        ),
+    )
+    sla_low_business_days: int = Field(
+        default=3,
+        gt=0,
+        validation_alias=AliasChoices("HOTLINE_SLA_LOW_BUSINESS_DAYS", "sla_low_business_days"),
+    )
 
     telegram_bot_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "telegram_bot_token")

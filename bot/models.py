@@ -200,8 +200,11 @@ class Case(SQLModel, table=True):
     lat: float | None = None  # rounded to about 1 km
     lon: float | None = None
     incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    # A later report about the same detained person or the same raid points at the first
+    # report's case; the queue shows only cases without a parent, with their linked reports.
+    parent_id: int | None = Field(default=None, foreign_key="case.id", index=True)
     person_hash: str | None = Field(default=None, max_length=64, index=True)
-    report_count: int = 1  # reports linked into this case (same detained person)
+    report_count: int = 1  # this report plus the reports linked to it
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     sla_due_at: datetime | None = None

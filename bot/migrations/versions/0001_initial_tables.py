@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 19:23:28.632039
+Create Date: 2026-11-23 19:26:46.079793
 """
 from collections.abc import Sequence
 
@@ -11,6 +11,7 @@ import sqlmodel
 from alembic import op
 
 import bot.crypto
+
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -148,6 +149,7 @@ def upgrade() -> None:
     sa.Column('lat', sa.Float(), nullable=True),
     sa.Column('lon', sa.Float(), nullable=True),
     sa.Column('incident_id', sa.Integer(), nullable=True),
+    sa.Column('parent_id', sa.Integer(), nullable=True),
     sa.Column('person_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('report_count', sa.Integer(), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
@@ -164,12 +166,14 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['contact_id'], ['contact.id'], ),
     sa.ForeignKeyConstraint(['desk_id'], ['desk.id'], ),
     sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], ),
+    sa.ForeignKeyConstraint(['parent_id'], ['case.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('ref')
     )
     with op.batch_alter_table('case', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_contact_id'), ['contact_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_incident_id'), ['incident_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_case_parent_id'), ['parent_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_person_hash'), ['person_hash'], unique=False)
         batch_op.create_index('ix_case_queue', ['desk_id', 'status', 'priority_rank', 'sla_due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_status'), ['status'], unique=False)
@@ -236,6 +240,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_case_status'))
         batch_op.drop_index('ix_case_queue')
         batch_op.drop_index(batch_op.f('ix_case_person_hash'))
+        batch_op.drop_index(batch_op.f('ix_case_parent_id'))
         batch_op.drop_index(batch_op.f('ix_case_incident_id'))
         batch_op.drop_index(batch_op.f('ix_case_contact_id'))
 
