@@ -20,4 +20,4 @@ INTENTS: Final[tuple[Intent, ...]] = get_args(Intent)
 Priority = Literal["critical", "high", "normal", "low"]
 PRIORITIES: Final[tuple[Priority, ...]] = get_args(Priority)
 # Lower rank = more urgent; queues sort on it.
-PRIORITY_RANK: Final[dict[Priority, int]] = {p: i for i, p in enumerate(PRIORITIES)}
+PRIORITY_RANK: Final[dict[str, int]] = {p: i for i, p in enumerate(PRIORITIES)}

@@ -1,0 +1,42 @@
+"""Contacts: a person on one channel, found by a keyed hash of their address."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from bot.inbox import sender_key
+from bot.models import Contact
+
+
+def find_contact(session: Session, channel: str, address: str) -> Contact | None:
+    """The contact for this channel address, if we know it."""
+    key = sender_key(channel, address)
+    return session.exec(
+        select(Contact).where(Contact.channel == channel, Contact.address_hash == key)
+    ).first()
+
+
+def get_or_create_contact(
+    session: Session, channel: str, address: str, now: datetime, lang: str = "es"
+) -> Contact:
+    """The contact for this channel address, created on first contact."""
+    contact = find_contact(session, channel, address)
+    if contact is None:
+        contact = Contact(channel=channel, address_hash=sender_key(channel, address),
+                          address=address, lang=lang, created_at=now)
+        session.add(contact)
+        session.flush()
+    elif contact.address is None:  # erased earlier and writing again: a fresh start
+        contact.address, contact.erased_at = address, None
+    return contact
+
+
+def set_opted_out(
+    session: Session, channel: str, address: str, opted_out: bool, now: datetime
+) -> Contact:
+    """Record an SMS/WhatsApp STOP (True) or START (False) for this address."""
+    contact = get_or_create_contact(session, channel, address, now)
+    contact.opted_out = opted_out
+    return contact
