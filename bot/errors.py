@@ -36,7 +36,11 @@ class CatalogError(BotError):
 
 
 class DeskDataError(BotError):
-    """The desk or jurisdiction data is invalid."""
+    """The desk data is wrong: `file`, `row` (1-based line, 0 = whole file) and `reason`."""
+
+    def __init__(self, file: object, row: int, reason: str) -> None:
+        self.file, self.row, self.reason = str(file), row, reason
+        super().__init__(f"{file}:{row}: {reason}" if row else f"{file}: {reason}")
 
 
 class DecryptError(BotError):

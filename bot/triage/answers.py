@@ -1,0 +1,157 @@
+"""Structured answers from finished flows, turned into triage facts.
+
+Answers override what the text suggested where they state a fact (the flow, when it
+happened, whether children are alone) and add danger flags; see the package docstring
+for the keys. Dates are compared with ``now`` when given; without it they are noted
+in the reasons and only their presence counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Final
+
+from bot.types import INTENTS, Intent
+
+# "flow" (or "intent") values that set the intent; "human" and unknown flows do not.
+FLOW_INTENTS: Final[Mapping[str, Intent]] = {i: i for i in INTENTS}
+HARASSMENT_KINDS: Final = frozenset(
+    {"work", "housing", "police", "public", "online", "extortion", "threat_report"}
+)
+ANSWER_FLAGS: Final = frozenset(
+    {"removal", "removal_1d", "removal_7d", "removal_later", "children_affected",
+     "children_alone", "danger_now", "safe", "taken", "rumor", "future", "extortion",
+     "threat_report"} | {f"kind_{k}" for k in HARASSMENT_KINDS}
+)
+_WHEN_WORDS: Final = {"now": "now", "earlier_today": "earlier_today", "days_ago": "days"}
+_RUMOR_CLEARS: Final = frozenset({"now", "just", "present", "hours", "earlier_today", "today"})
+_TRUE: Final = frozenset({"yes", "y", "si", "sí", "true", "1"})
+_FALSE: Final = frozenset({"no", "n", "false", "0"})
+
+
+@dataclass(slots=True)
+class AnswerFacts:
+    """What the answers say: an intent, a time, flags to add or remove, and why."""
+
+    intent: Intent | None = None
+    when: str | None = None
+    add: set[str] = field(default_factory=set)
+    remove: set[str] = field(default_factory=set)
+    reasons: list[str] = field(default_factory=list)
+
+
+def _as_bool(value: object) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        low = value.strip().lower()
+        return True if low in _TRUE else False if low in _FALSE else None
+    return None
+
+
+def _as_date(value: object) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.strip()).date()
+        except ValueError:
+            return None
+    return None
+
+
+def _when_from_date(day: date, today: date) -> tuple[str, set[str]]:
+    """Map an event date to a time name of rules.yaml (and extra flags)."""
+    delta = (today - day).days
+    if delta == 0:
+        return "today", set()
+    if delta == 1:
+        return "yesterday", set()
+    if 2 <= delta <= 14:
+        return "days", set()
+    if 15 <= delta <= 365:
+        return "weeks", set()
+    if delta > 365:
+        return "past", set()
+    if delta == -1:
+        return "tomorrow", {"future"}
+    return ("week" if delta >= -7 else "none"), {"future"}
+
+
+def _read_when(value: object, today: date | None, facts: AnswerFacts) -> None:
+    if not isinstance(value, str | date):
+        return
+    word = value.strip().lower() if isinstance(value, str) else ""
+    if word in _WHEN_WORDS:
+        facts.when = _WHEN_WORDS[word]
+        facts.reasons.append(f"answer when={word} → {facts.when}")
+    elif word == "rumor":
+        facts.add.add("rumor")
+        facts.remove |= _RUMOR_CLEARS
+        facts.reasons.append("answer when=rumor → unconfirmed, not happening now")
+    elif (day := _as_date(value)) is not None:
+        if today is None:
+            facts.reasons.append("answer when=<date> not compared: no reference time given")
+            return
+        facts.when, extra = _when_from_date(day, today)
+        facts.add |= extra
+        facts.reasons.append(f"answer when={day.isoformat()} → {facts.when}")
+
+
+def _read_removal(value: object, today: date | None, facts: AnswerFacts) -> None:
+    day = _as_date(value)
+    if day is None:
+        return
+    facts.add.add("removal")
+    if today is None:
+        facts.reasons.append("answer removal_date given (no reference time) → removal pending")
+        return
+    days = (day - today).days
+    flag = "removal_1d" if days <= 1 else "removal_7d" if days <= 7 else "removal_later"
+    facts.add.add(flag)
+    facts.reasons.append(f"answer removal_date={day.isoformat()} → in {days} day(s)")
+
+
+def _read_flag(answers: Mapping[str, object], key: str, on_true: set[str],
+               on_false: set[str], facts: AnswerFacts, remove_on_true: set[str]) -> None:
+    value = _as_bool(answers.get(key))
+    if value is None:
+        return
+    if value:
+        facts.add |= on_true
+        facts.remove |= remove_on_true
+    else:
+        facts.add |= on_false
+        facts.remove |= (on_true - on_false)
+    facts.reasons.append(f"answer {key}={'yes' if value else 'no'}")
+
+
+def read_answers(answers: Mapping[str, object], now: datetime | date | None) -> AnswerFacts:
+    """Turn flow answers into facts that override or add to the text's."""
+    facts = AnswerFacts()
+    today = now.date() if isinstance(now, datetime) else now
+    flow = answers.get("flow", answers.get("intent"))
+    if isinstance(flow, str) and flow in FLOW_INTENTS:
+        facts.intent = FLOW_INTENTS[flow]
+        facts.reasons.append(f"answer flow={flow} → intent {facts.intent}")
+    _read_when(answers.get("when"), today, facts)
+    _read_removal(answers.get("removal_date"), today, facts)
+    _read_flag(answers, "anyone_taken", {"taken"}, set(), facts, set())
+    _read_flag(answers, "children_alone", {"children_alone"}, set(), facts, set())
+    _read_flag(answers, "children_affected", {"children_affected"}, set(), facts, set())
+    if _as_bool(answers.get("children_affected")) is False:
+        facts.remove.add("children_alone")
+    _read_flag(answers, "danger_now", {"danger_now"}, set(), facts, {"safe"})
+    _read_flag(answers, "safe_now", {"safe"}, {"danger_now"}, facts, {"danger_now"})
+    kind = answers.get("kind")
+    if isinstance(kind, str) and kind in HARASSMENT_KINDS:
+        facts.add |= {f"kind_{kind}"} | ({kind} if kind in ANSWER_FLAGS else set())
+        facts.intent = facts.intent or "harassment"
+        facts.reasons.append(f"answer kind={kind}")
+    if facts.intent is None and "removal" in facts.add:
+        facts.intent = "detention"
+    return facts
