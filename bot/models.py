@@ -214,6 +214,7 @@ class Case(SQLModel, table=True):
     escalated_at: datetime | None = None
     resolved_at: datetime | None = None
     outcome: str | None = Field(default=None, max_length=40)
+    followup_sent_at: datetime | None = None  # "did you get the help you needed?"
     erased_at: datetime | None = None
 
 
@@ -241,3 +242,28 @@ class Staff(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     failed_logins: int = 0
     locked_until: datetime | None = None
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who saw or did what, when: append-only, never updated, never deleted."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    staff_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
+    action: str = Field(max_length=32)  # view, claim, reply, note, transfer, resolve, login, …
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    incident_id: int | None = Field(default=None, foreign_key="incident.id")
+    desk_id: str | None = Field(default=None, max_length=40)
+    detail: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))  # no personal data
+
+
+class SweepMark(SQLModel, table=True):
+    """A sweep's once-only marker (e.g. the digest for one desk and day), so several
+    processes running the same sweep do the work once: inserting the mark is the claim."""
+
+    __table_args__ = (UniqueConstraint("name", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=40)
+    key: str = Field(max_length=120)
+    at: datetime = Field(default_factory=utcnow)

@@ -15,7 +15,7 @@ from bot.models import Case, Contact, InboundMessage
 
 EXPECTED_TABLES = {
     "contact", "conversation", "inboundmessage", "outboundmessage", "case", "caseevent",
-    "desk", "staff", "incident",
+    "desk", "staff", "incident", "auditentry", "sweepmark",
 }
 
 
