@@ -1,0 +1,97 @@
+"""Every catalog key the engine's code uses, declared once so the unused-key test can see them.
+
+Flows declare their own keys in `flows/*.yaml`; `SERVICE_KEYS` are for the service, which
+answers status look-ups and human requests itself.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+MENU_GREETING: Final = "menu.greeting"
+MENU_PROMPT: Final = "menu.prompt"
+MENU_AGAIN: Final = "menu.again"
+MENU_UNCLEAR: Final = "menu.unclear"
+BYE: Final = "flow.bye"
+HELP: Final = "help.text"
+BACK_FIRST: Final = "back.first"
+CANCELLED: Final = "cancel.done"
+EXPIRED: Final = "expired.restart"
+LANG_CHOOSE: Final = "language.choose"
+LANG_SET: Final = "language.set"
+STATUS_ASK: Final = "status.ask"
+STATUS_INVALID: Final = "status.invalid"
+ERASE_CONFIRM: Final = "erase.confirm"
+ERASE_DONE: Final = "erase.done"
+ERASE_KEPT: Final = "erase.kept"
+PRIVACY_NOTICE: Final = "privacy.notice"
+PRIVACY_DECLINED: Final = "privacy.declined"
+STUCK: Final = "stuck.prompt"
+EMERGENCY: Final = "safety.emergency"
+CRISIS: Final = "safety.crisis"
+CASE_OPENED: Final = "case.opened"
+MEDIA_ATTACHED: Final = "media.attached"
+MEDIA_KEPT: Final = "media.kept"
+RETRY_SKIP_HINT: Final = "retry.skip_hint"
+RETRY_REQUIRED: Final = "retry.required"
+
+# Option labels
+YES: Final = "answer.yes"
+NO: Final = "answer.no"
+DONT_KNOW: Final = "answer.dont_know"
+ACCEPT: Final = "privacy.accept"
+DECLINE: Final = "privacy.decline"
+ERASE_YES: Final = "erase.yes"
+TIME_OPTIONS: Final = ("time.now", "time.earlier_today", "time.days_ago", "time.rumor")
+STUCK_RETRY: Final = "stuck.retry"
+OPTION_HUMAN: Final = "option.human"
+OPTION_MENU: Final = "option.menu"
+LANG_ES: Final = "language.es"
+LANG_EN: Final = "language.en"
+MENU_OPTIONS: Final = (
+    "menu.raid",
+    "menu.detention",
+    "menu.harassment",
+    "menu.documents",
+    "menu.programs",
+    "menu.status",
+)
+
+INPUT_KINDS: Final = (
+    "choice",
+    "text",
+    "yes_no",
+    "number",
+    "location",
+    "time",
+    "phone",
+    "dob",
+    "a_number",
+    "consent",
+    "media",
+)
+RETRY: Final = {kind: f"retry.{kind}" for kind in INPUT_KINDS}
+
+SERVICE_KEYS: Final = frozenset(
+    {
+        "human.requested",
+        "status.open",
+        "status.claimed",
+        "status.waiting",
+        "status.resolved",
+        "status.not_found",
+        "common.error",
+        "common.too_fast",
+    }
+)
+# Every UPPER_CASE string constant above that holds a dotted key, plus the generated ones.
+CODE_KEYS: Final = frozenset(
+    {v for name, v in dict(globals()).items() if name.isupper() and isinstance(v, str) and "." in v}
+    | set(TIME_OPTIONS)
+    | set(MENU_OPTIONS)
+    | set(RETRY.values())
+)
+# Keys under these prefixes belong to other layers (bot/channels), which use and test them.
+FOREIGN_PREFIXES: Final = ("channel.",)
+# Placeholders that code fills at run time (everything else in a message must be a fact).
+RUNTIME_PLACEHOLDERS: Final = frozenset({"ref"})

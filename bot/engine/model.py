@@ -1,0 +1,183 @@
+"""The runner's plain data: what comes in, what goes out, and the conversation's state.
+
+Effects are instructions for the service, applied in the same transaction as the replies:
+
+    OpenCase(ref, flow, intent, answers, text)   a finished report becomes a case
+    RequestHuman(reason, flow, answers)          flag or open a case for a person; the service
+                                                 replies itself (catalog key "human.requested")
+    LookupStatus(ref)                            the service replies with the case's status
+                                                 (catalog keys "status.<case status>")
+    EraseData()                                  the person confirmed: erase their data
+    AttachEvidence(ref, media)                   photos / voice notes sent after a case exists
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from bot.types import DEFAULT_LANG, LANGS, Channel, Intent, Lang, Priority
+
+STATE_VERSION: Final = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """A photo, video, voice note or file the channel stored; `ref` is the channel's handle."""
+
+    ref: str
+    content_type: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One message from the person, already sanitised and length-capped by the service."""
+
+    text: str
+    channel: Channel
+    media: tuple[Media, ...] = ()
+    location: tuple[float, float] | None = None
+    lang_hint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hints:
+    """What the injected classifier read in free text."""
+
+    intent: Intent
+    priority: Priority
+    prefill: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Everything impure the runner needs, passed in: the time, a fresh ref, the classifier."""
+
+    now: datetime
+    new_ref: str
+    classify: Callable[[str], Hints] | None = None
+    expire_after: timedelta = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """A choice offered to the person: `label` is shown, `value` comes back (≤ 64 bytes)."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message to the person, in their language, channel-neutral."""
+
+    text: str
+    options: tuple[Option, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OpenCase:
+    """Store a finished report as a case (answers include "flow" and "lang")."""
+
+    ref: str
+    flow: str
+    intent: Intent
+    answers: Mapping[str, Any]
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class RequestHuman:
+    """The person wants a person; the service flags or opens a case and replies itself."""
+
+    reason: str
+    flow: str | None = None
+    answers: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class LookupStatus:
+    """The service replies with the status of case `ref` (if it belongs to this person)."""
+
+    ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class EraseData:
+    """The person confirmed: erase everything stored about them."""
+
+
+@dataclass(frozen=True, slots=True)
+class AttachEvidence:
+    """Add media the person sent to their existing case `ref`."""
+
+    ref: str
+    media: tuple[Media, ...]
+
+
+Effect = OpenCase | RequestHuman | LookupStatus | EraseData | AttachEvidence
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationState:
+    """Where one person's conversation stands; idle (main menu) when `flow` is None.
+
+    `answers` and the other containers are never mutated: every change makes a new state.
+    """
+
+    lang: Lang = DEFAULT_LANG
+    flow: str | None = None
+    step: str | None = None
+    answers: Mapping[str, Any] = field(default_factory=dict)
+    history: tuple[str, ...] = ()
+    misses: int = 0
+    privacy_accepted: bool = False
+    pending: str | None = None
+    last_activity: str | None = None
+    last_ref: str | None = None
+    lang_chosen: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready copy."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["answers"] = dict(self.answers)
+        data["history"] = list(self.history)
+        data["v"] = STATE_VERSION
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ConversationState:
+        """Rebuild a state from `to_dict()` output; unknown or broken values fall back."""
+        lang = data.get("lang")
+        answers = data.get("answers")
+        history = data.get("history")
+        return cls(
+            lang=lang if lang in LANGS else DEFAULT_LANG,
+            flow=_str_or_none(data.get("flow")),
+            step=_str_or_none(data.get("step")),
+            answers=dict(answers) if isinstance(answers, Mapping) else {},
+            history=tuple(h for h in history if isinstance(h, str))
+            if isinstance(history, list | tuple)
+            else (),
+            misses=int(data.get("misses") or 0),
+            privacy_accepted=bool(data.get("privacy_accepted")),
+            pending=_str_or_none(data.get("pending")),
+            last_activity=_str_or_none(data.get("last_activity")),
+            last_ref=_str_or_none(data.get("last_ref")),
+            lang_chosen=bool(data.get("lang_chosen")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What `advance` returns: the new state, the replies to send, the effects to apply."""
+
+    state: ConversationState
+    replies: tuple[Reply, ...] = ()
+    effects: tuple[Effect, ...] = ()
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

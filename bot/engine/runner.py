@@ -1,0 +1,178 @@
+"""The pure conversation runner: `advance(flows, state, inbound, ctx) -> Step`.
+
+Order of reading a message: expiry (a kind restart after `ctx.expire_after` of silence),
+danger (911 / 988 before anything else), media, global commands, a pending confirmation,
+the current flow step, and finally the idle main menu or free text, which the injected
+classifier (or a keyword fallback) turns into a flow with what was said already filled in.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Final
+
+from bot.engine import commands, keys, prompts, walk
+from bot.engine.extract import danger, guess_intent, prefill
+from bot.engine.flows import Flows
+from bot.engine.match import match_choice, option_number
+from bot.engine.model import (
+    AttachEvidence,
+    Context,
+    ConversationState,
+    Hints,
+    Inbound,
+    Step,
+)
+from bot.engine.text import has_content, words
+from bot.engine.turn import KEPT, Turn
+from bot.i18n import detect_language
+
+FLOW_FOR: Final[dict[str, str]] = {
+    "raid": "raid",
+    "detention": "detention",
+    "harassment": "harassment",
+    "documents": "documents",
+    "programs": "programs",
+}
+GREETINGS: Final = words(
+    "hola, ola, holi, hi, hello, hey, buenas, buenos dias, buenas tardes, buenas noches,"
+    "good morning, good afternoon, saludos, que tal, hola buenas, buen dia, alo, bueno"
+)
+THANKS: Final = words(
+    "gracias, muchas gracias, thanks, thank you, ok gracias, gracias ok, mil gracias,"
+    "thank you so much, ty, grax, dios le bendiga, god bless"
+)
+_MENU_WORDS: Final = 4  # longer messages are read as free text, not as a menu pick
+
+
+def advance(flows: Flows, state: ConversationState, inbound: Inbound, ctx: Context) -> Step:
+    """Move the conversation one message forward (pure: no I/O, no clock)."""
+    turn = Turn(flows, ctx, inbound, state)
+    first = state.last_activity is None
+    if first and not state.lang_chosen:
+        turn.update(lang=detect_language(turn.text, inbound.lang_hint))
+    expired = _expired(state, ctx)
+    if expired:
+        turn.go_idle()
+    _safety(turn)
+    if _media(turn):
+        return turn.finish()
+    name = commands.detect(turn)
+    if name is not None and walk.exact_option(turn):
+        name = None  # "ayuda" at a step offering "Necesito ayuda" is that option
+    if name is not None:
+        if expired:
+            turn.say(keys.EXPIRED)
+        if name == "menu" and first:
+            turn.menu(keys.MENU_GREETING)
+        else:
+            commands.run(turn, name)
+    elif turn.state.pending:
+        commands.pending(turn)
+    elif turn.state.flow:
+        walk.answer(turn)
+    else:
+        _idle(turn, first, expired)
+    return turn.finish()
+
+
+def _expired(state: ConversationState, ctx: Context) -> bool:
+    if not state.last_activity or not (state.flow or state.pending or state.answers):
+        return False
+    try:
+        last = datetime.fromisoformat(state.last_activity)
+    except ValueError:
+        return True
+    return ctx.now - last > ctx.expire_after
+
+
+def _safety(turn: Turn) -> None:
+    found = danger(turn.norm)
+    if found == "crisis":
+        turn.say(keys.CRISIS)
+    elif found == "emergency":
+        turn.say(keys.EMERGENCY)
+
+
+def _media(turn: Turn) -> bool:
+    """Keep photos and voice notes that arrive outside a media step; True when fully handled."""
+    media = turn.inbound.media
+    state = turn.state
+    step = turn.flows.step(state.flow, state.step)
+    if not media or (step is not None and step.kind == "media" and not state.pending):
+        return False
+    content = has_content(turn.text)
+    if state.flow is None and state.last_ref:
+        turn.emit(AttachEvidence(state.last_ref, media))
+        turn.say(keys.MEDIA_ATTACHED, ref=state.last_ref)
+    else:
+        kept = [
+            *state.answers.get("evidence", ()),
+            *({"ref": m.ref, "type": m.content_type} for m in media),
+        ]
+        turn.update(answers={**state.answers, "evidence": kept})
+        turn.say(keys.MEDIA_KEPT)
+    if content:
+        return False
+    walk.resume(turn)
+    return True
+
+
+def _idle(turn: Turn, first: bool, expired: bool) -> None:
+    norm, catalog = turn.norm, turn.flows.catalog
+    if not has_content(turn.text):
+        turn.menu(keys.MENU_GREETING if first else keys.EXPIRED if expired else keys.MENU_UNCLEAR)
+        return
+    count = len(norm.split())
+    menu = prompts.choices(catalog, "menu")
+    chosen = match_choice(menu, norm) if count <= _MENU_WORDS else None
+    explicit = chosen is not None and (
+        option_number(norm) is not None or any(norm in c.phrases for c in menu)
+    )
+    if norm in THANKS and not expired:
+        turn.say(keys.BYE)
+        return
+    if chosen is None and (norm in GREETINGS or (count == 1 and expired)):
+        turn.menu(keys.MENU_GREETING if first or not expired else keys.EXPIRED)
+        return
+    hints = None if explicit else _classify(turn)
+    if hints is not None and hints.priority == "critical" and not turn.replies:
+        turn.say(keys.EMERGENCY)
+    if explicit:
+        intent = chosen
+    else:
+        said = hints.intent if hints and hints.intent != "other" else None
+        intent = said or guess_intent(norm) or chosen
+    if expired:
+        if intent is None or explicit:
+            turn.menu(keys.EXPIRED)
+            return
+        turn.say(keys.EXPIRED)
+    _open(turn, intent, not explicit and count >= 2, hints, first)
+
+
+def _classify(turn: Turn) -> Hints | None:
+    if not turn.state.lang_chosen and len(turn.norm.split()) >= 3:
+        turn.update(lang=detect_language(turn.text, turn.inbound.lang_hint))
+    return turn.ctx.classify(turn.text) if turn.ctx.classify else None
+
+
+def _open(turn: Turn, intent: str | None, free: bool, hints: Hints | None, first: bool) -> None:
+    """Start what the person asked for; keep their words when nothing fits."""
+    spec = turn.flows.specs.get(FLOW_FOR.get(intent or "", ""))
+    if spec is not None:
+        answers: dict[str, Any] = {k: v for k, v in turn.state.answers.items() if k in KEPT}
+        if free:
+            answers["text"] = "\n".join(x for x in (answers.get("text"), turn.text) if x)
+        words_said = answers.get("text") or turn.text
+        found = prefill(turn.flows, spec, words_said, hints.prefill if hints else {}, turn.ctx.now)
+        walk.start_flow(turn, spec, {**found, **answers})
+    elif intent == "status":
+        commands.status(turn)
+    elif intent == "human":
+        commands.human(turn)
+    else:
+        if free and len(turn.norm.split()) >= 3:
+            turn.update(answers={**turn.state.answers, "text": turn.text})
+        key = keys.MENU_GREETING if first else keys.MENU_UNCLEAR
+        turn.replies.append(prompts.menu(turn.flows.catalog, turn.lang, key))

@@ -1,0 +1,253 @@
+"""Walking a flow: entering steps (messages, branches, prefilled answers, the privacy gate),
+asking questions, reading answers, opening the case at the end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+from bot.engine import keys, prompts
+from bot.engine.flows import FlowSpec, StepSpec
+from bot.engine.match import match_choice, parse_yes_no
+from bot.engine.model import OpenCase, Option
+from bot.engine.parsers import (
+    parse_a_number,
+    parse_dob,
+    parse_location,
+    parse_number,
+    parse_phone,
+    parse_time,
+)
+from bot.engine.text import NOTHING, has_content, is_skip
+from bot.engine.turn import Turn
+
+MAX_HOPS: Final = 100
+MAX_TEXT: Final = 4000
+INPUT: Final = frozenset(keys.INPUT_KINDS)
+NARRATIVE: Final = ("text", "details")  # the person's own words: the first message, the story
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A readable answer: the value to save and the branch it takes."""
+
+    value: Any
+    branch: str | None = None
+    skipped: bool = False
+
+
+def start_flow(turn: Turn, spec: FlowSpec, answers: dict[str, Any]) -> None:
+    """Begin `spec` with `answers` already known (the person's words, prefilled values)."""
+    turn.update(flow=spec.id, step=spec.start, answers=answers, history=(), misses=0, pending=None)
+    enter(turn, spec, spec.start)
+
+
+def enter(turn: Turn, spec: FlowSpec, step_id: str | None) -> None:
+    """Run from `step_id` until a question is asked or the flow ends."""
+    for _ in range(MAX_HOPS):
+        step = spec.steps.get(step_id or "")
+        if step is None:
+            break
+        if _gated(turn, spec, step):
+            turn.update(flow=spec.id, step=step.id, pending="privacy", misses=0)
+            show_pending(turn, "privacy")
+            return
+        if step.kind == "message":
+            for key in step.say:
+                turn.say(key)
+            step_id = step.next
+        elif step.kind == "branch":
+            step_id = (
+                step.branches.get(_branch_key(turn.state.answers.get(step.on or ""))) or step.next
+            )
+        elif step.kind == "end":
+            open_case(turn, spec, step)
+            return
+        elif step.kind == "done":
+            for key in step.say:
+                turn.say(key)
+            turn.menu(keys.MENU_AGAIN)
+            return
+        elif _known(turn, step):
+            step_id = next_step(step, _branch_of(step, turn.state.answers.get(step.save_as or "")))
+        else:
+            turn.update(flow=spec.id, step=step.id, pending=None)
+            turn.replies.extend(prompts.question(turn.flows, step, turn.lang))
+            return
+    turn.menu()
+
+
+def _gated(turn: Turn, spec: FlowSpec, step: StepSpec) -> bool:
+    if turn.state.privacy_accepted:
+        return False
+    return step.privacy or step.kind == "end" or (spec.privacy and step.id == spec.start)
+
+
+def _known(turn: Turn, step: StepSpec) -> bool:
+    """True when the answer was given up front (prefilled) and the step was never asked."""
+    if step.id in turn.state.history:
+        return False
+    answers = turn.state.answers
+    return (step.save_as or "") in answers or any(answers.get(k) for k in step.skip_if)
+
+
+def _branch_key(value: Any) -> str:
+    if isinstance(value, dict):
+        value = value.get("when")
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value).lower()
+
+
+def _branch_of(step: StepSpec, value: Any) -> str | None:
+    if step.kind == "choice":
+        return value if isinstance(value, str) else None
+    if step.kind in ("yes_no", "consent") and isinstance(value, bool):
+        return "yes" if value else "no"
+    return None
+
+
+def next_step(step: StepSpec, branch: str | None) -> str | None:
+    """Where an answer leads: the option's or branch's target, else the step's next."""
+    if branch is not None:
+        for option in step.options:
+            if option.value == branch and option.next:
+                return option.next
+        if branch in step.branches:
+            return step.branches[branch]
+    return step.next
+
+
+def answer(turn: Turn) -> None:
+    """Read the person's message as the answer to the current step."""
+    spec = turn.flows.specs.get(turn.state.flow or "")
+    step = spec.steps.get(turn.state.step or "") if spec else None
+    if spec is None or step is None or step.kind not in INPUT:
+        turn.menu()
+        return
+    parsed = parse(turn, spec, step)
+    if parsed is None and step.reroute:
+        step = spec.steps[step.reroute]
+        parsed = parse(turn, spec, step)
+        if parsed is None or parsed.skipped:
+            step = spec.steps[turn.state.step or ""]
+    if parsed is None or (parsed.skipped and not step.optional and step.kind != "media"):
+        miss(turn, prompts.retry(turn.flows, step, turn.lang, parsed is not None))
+        return
+    answers = {**turn.state.answers, step.save_as or step.id: parsed.value}
+    turn.update(answers=answers, history=(*turn.state.history, step.id), misses=0)
+    enter(turn, spec, next_step(step, parsed.branch))
+
+
+def exact_option(turn: Turn) -> bool:
+    """True when the message is exactly an option of the current choice (over a command)."""
+    step = turn.flows.step(turn.state.flow, turn.state.step)
+    if step is None or step.kind != "choice" or turn.state.pending:
+        return False
+    choices = turn.flows.choices[(turn.state.flow or "", step.id)]
+    return any(turn.norm in c.phrases for c in choices)
+
+
+def parse(turn: Turn, spec: FlowSpec, step: StepSpec) -> Parsed | None:
+    """The answer `step` reads in the message, a skip, or None when it does not fit."""
+    text, norm, kind = turn.text, turn.norm, step.kind
+    if kind == "media":
+        if turn.inbound.media:
+            return Parsed([{"ref": m.ref, "type": m.content_type} for m in turn.inbound.media])
+        skip = is_skip(norm) or norm in NOTHING or parse_yes_no(norm) == "no"
+        return Parsed(None, skipped=True) if skip else None
+    if kind in ("yes_no", "consent"):
+        said = parse_yes_no(norm)
+        if said is None:
+            return None
+        return Parsed(None, skipped=True) if said == "skip" else Parsed(said == "yes", said)
+    if kind == "location" and turn.inbound.location is not None:
+        return Parsed(parse_location(text, norm, turn.inbound.location))
+    if not has_content(text):
+        return None
+    if kind == "choice":
+        value = match_choice(turn.flows.choices[(spec.id, step.id)], norm)
+        if value is not None:
+            return Parsed(value, value)
+    if is_skip(norm) or (kind == "text" and step.optional and norm in NOTHING):
+        return Parsed(None, skipped=True)
+    return _typed(turn, step)
+
+
+def _typed(turn: Turn, step: StepSpec) -> Parsed | None:
+    text, norm, now = turn.text, turn.norm, turn.ctx.now
+    value: Any
+    if step.kind == "text":
+        value = text[:MAX_TEXT]
+    elif step.kind == "number":
+        value = parse_number(norm, step.low, step.high)
+    elif step.kind == "location":
+        value = parse_location(text, norm, None)
+    elif step.kind == "time":
+        value = parse_time(text, norm, now, day_first=turn.lang == "es")
+    elif step.kind == "phone":
+        value = parse_phone(text, norm)
+    elif step.kind == "dob":
+        value = parse_dob(text, norm, now, turn.lang)
+    elif step.kind == "a_number":
+        value = parse_a_number(text, norm)
+    else:
+        value = None
+    return None if value is None else Parsed(value)
+
+
+def miss(turn: Turn, retry: Any) -> None:
+    """Count an unreadable answer: re-prompt, or after three offer the menu and a person."""
+    misses = turn.state.misses + 1
+    if misses >= 3:
+        turn.update(misses=0, pending="stuck:" + (turn.state.pending or ""))
+        show_pending(turn, "stuck")
+        return
+    turn.update(misses=misses)
+    turn.replies.append(retry)
+
+
+def open_case(turn: Turn, spec: FlowSpec, step: StepSpec) -> None:
+    """Finish a report: the OpenCase effect, the closing messages, back to idle."""
+    ref = turn.ctx.new_ref
+    answers = {**turn.state.answers, "flow": spec.id, "lang": turn.lang}
+    text = "\n".join(x for x in (answers.get(k) for k in NARRATIVE) if isinstance(x, str) and x)
+    turn.emit(OpenCase(ref=ref, flow=spec.id, intent=spec.intent, answers=answers, text=text))
+    for key in step.say:
+        turn.say(key)
+    turn.say(keys.CASE_OPENED, ref=ref)
+    turn.go_idle()
+    turn.update(last_ref=ref)
+
+
+def resume(turn: Turn) -> None:
+    """Ask again whatever the conversation is waiting for."""
+    step = turn.flows.step(turn.state.flow, turn.state.step)
+    if turn.state.pending:
+        show_pending(turn, turn.state.pending)
+    elif step is not None and step.kind in INPUT:
+        turn.replies.extend(prompts.question(turn.flows, step, turn.lang))
+    else:
+        turn.menu()
+
+
+def show_pending(turn: Turn, pending: str) -> None:
+    """Show the prompt of a pending question (privacy, erase, status, language, stuck)."""
+    catalog, lang = turn.flows.catalog, turn.lang
+    kind = pending.split(":", 1)[0]
+    if kind.startswith("privacy"):
+        turn.say(
+            keys.PRIVACY_NOTICE,
+            (Option(turn.t(keys.ACCEPT), "yes"), Option(turn.t(keys.DECLINE), "no")),
+        )
+    elif kind == "erase":
+        turn.say(
+            keys.ERASE_CONFIRM,
+            (Option(turn.t(keys.ERASE_YES), "yes"), Option(turn.t(keys.NO), "no")),
+        )
+    elif kind == "status":
+        turn.say(keys.STATUS_ASK)
+    elif kind == "language":
+        turn.say(keys.LANG_CHOOSE, prompts.options(catalog, "language", lang))
+    else:
+        turn.say(keys.STUCK, prompts.options(catalog, "stuck", lang))
