@@ -1,4 +1,4 @@
-"""The `hotline` command: serve, db upgrade (and, as features land, chat, classify, …)."""
+"""The `hotline` command: serve, chat, classify, route, db upgrade."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 
-def _setup_logging(settings: Settings) -> None:
+def _setup_logging(settings: Settings, *, quiet: bool = False) -> None:
     logging.basicConfig(
-        level=settings.log_level,
+        level="WARNING" if quiet else settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
@@ -51,12 +51,65 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending migration to the configured database."""
+    from bot.config import load_secret_key
+    from bot.conversations import Hotline
+    from bot.crypto import install_keyring
+    from bot.db import Database
     from bot.migrate import current_revision, upgrade
 
     settings = get_settings()
     _setup_logging(settings)
+    install_keyring(load_secret_key(settings))
     upgrade(settings.resolved_database_url)
+    db = Database(settings.resolved_database_url)
+    try:
+        Hotline.load(settings).prepare(db)
+    finally:
+        db.dispose()
     typer.echo(f"database at revision {current_revision(settings.resolved_database_url)}")
+
+
+@app.command()
+def chat(
+    lang: str = typer.Option(None, "--lang", help="Start in this language: es or en."),
+    channel: str = typer.Option("sms", "--channel", help="Render as: sms or telegram."),
+    sender: str = typer.Option(None, "--sender", help="Who is writing; the same id continues."),
+    json_mode: bool = typer.Option(False, "--json", help="One JSON line out per line in."),
+) -> None:
+    """Talk to the bot in the terminal, through the real engine and database."""
+    from bot.terminal import TerminalChat
+
+    if lang not in (None, "es", "en"):
+        raise typer.BadParameter("--lang must be es or en")
+    if channel not in ("sms", "telegram"):
+        raise typer.BadParameter("--channel must be sms or telegram")
+    settings = get_settings()
+    _setup_logging(settings, quiet=True)
+    session = TerminalChat.open(settings, sender=sender, render_as=channel, lang=lang)
+    try:
+        session.run(sys.stdin, sys.stdout, json_mode=json_mode)
+    finally:
+        session.close()
+
+
+@app.command()
+def classify() -> None:
+    """Triage JSON Lines: {"text", "zip"?} in; {"intent", "priority", "desk", "reasons"} out."""
+    from bot.routing.commands import classify_lines
+
+    for line in classify_lines(sys.stdin):
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
+@app.command("route")
+def route_location(location: str = typer.Argument(..., help="A ZIP code or a place.")) -> None:
+    """Print the desk id for a ZIP code or a place ("Houston, TX", "east LA")."""
+    from bot.routing.commands import route_command
+
+    code, line = route_command(location)
+    typer.echo(line, err=code != 0)
+    raise typer.Exit(code)
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.inbox import sender_key
@@ -24,10 +25,14 @@ def get_or_create_contact(
     """The contact for this channel address, created on first contact."""
     contact = find_contact(session, channel, address)
     if contact is None:
-        contact = Contact(channel=channel, address_hash=sender_key(channel, address),
-                          address=address, lang=lang, created_at=now)
-        session.add(contact)
-        session.flush()
+        try:
+            with session.begin_nested():  # another process may create the same contact
+                contact = Contact(channel=channel, address_hash=sender_key(channel, address),
+                                  address=address, lang=lang, created_at=now)
+                session.add(contact)
+        except IntegrityError:
+            contact = find_contact(session, channel, address)
+            assert contact is not None
     elif contact.address is None:  # erased earlier and writing again: a fresh start
         contact.address, contact.erased_at = address, None
     return contact

@@ -27,6 +27,10 @@ ANSWER_FLAGS: Final = frozenset(
 )
 _WHEN_WORDS: Final = {"now": "now", "earlier_today": "earlier_today", "days_ago": "days"}
 _RUMOR_CLEARS: Final = frozenset({"now", "just", "present", "hours", "earlier_today", "today"})
+# The flows' own answer names (flows/*.yaml `save_as`) for the facts read below.
+ENGINE_ALIASES: Final[Mapping[str, str]] = {
+    "taken": "anyone_taken", "children": "children_affected", "safe": "safe_now",
+}
 _TRUE: Final = frozenset({"yes", "y", "si", "sí", "true", "1"})
 _FALSE: Final = frozenset({"no", "n", "false", "0"})
 
@@ -83,6 +87,8 @@ def _when_from_date(day: date, today: date) -> tuple[str, set[str]]:
 
 
 def _read_when(value: object, today: date | None, facts: AnswerFacts) -> None:
+    if isinstance(value, Mapping):  # the engine's parsed time: {"when", "raw", "days", "date"}
+        value = value.get("date") or value.get("when")
     if not isinstance(value, str | date):
         return
     word = value.strip().lower() if isinstance(value, str) else ""
@@ -140,6 +146,8 @@ def read_answers(answers: Mapping[str, object], now: datetime | date | None) -> 
         facts.reasons.append(f"answer flow={flow} → intent {facts.intent}")
     _read_when(answers.get("when"), today, facts)
     _read_removal(answers.get("removal_date"), today, facts)
+    answers = {**answers, **{name: answers[alias] for alias, name in ENGINE_ALIASES.items()
+                             if alias in answers and name not in answers}}
     _read_flag(answers, "anyone_taken", {"taken"}, set(), facts, set())
     _read_flag(answers, "children_alone", {"children_alone"}, set(), facts, set())
     _read_flag(answers, "children_affected", {"children_affected"}, set(), facts, set())

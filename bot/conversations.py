@@ -1,0 +1,356 @@
+"""The one orchestrator: a stored inbound message in, replies in the outbox out.
+
+`Hotline.process` runs one inbox row through the pure engine and applies what it decided —
+state, cases, replies — in a single write transaction, so a crash leaves either all of it
+or none of it (and the inbox sweep runs the message again). Flows, catalogs and desks are
+loaded once, in `Hotline.load`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import traceback
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from bot import i18n
+from bot.cases import (
+    Report,
+    find_case,
+    latest_open_case,
+    open_case,
+    record_event,
+    sync_desks,
+)
+from bot.config import PROJECT_ROOT, Settings
+from bot.contacts import get_or_create_contact
+from bot.db import Database
+from bot.engine import advance, load_flows
+from bot.engine.flows import Flows
+from bot.engine.model import (
+    AttachEvidence,
+    Context,
+    ConversationState,
+    EraseData,
+    Hints,
+    Inbound,
+    LookupStatus,
+    Media,
+    OpenCase,
+    Reply,
+    RequestHuman,
+)
+from bot.engine.refs import new_ref
+from bot.erasure import erase_contact
+from bot.models import (
+    CaseStatus,
+    Contact,
+    Conversation,
+    InboundMessage,
+    InboundStatus,
+    OutboundMessage,
+    utcnow,
+)
+from bot.render import render
+from bot.routing import DeskDirectory, extract_location, load_desks
+from bot.sla import SlaTargets
+from bot.triage import classify
+from bot.types import LANGS, Channel, Lang
+
+logger = logging.getLogger(__name__)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class FloodLimits:
+    """How many messages one sender may have processed per minute."""
+
+    per_sender_per_minute: int = 20
+
+
+def clean_text(text: str) -> str:
+    """Normalise and strip control characters (newlines and tabs stay)."""
+    return _CONTROL.sub("", unicodedata.normalize("NFC", text)).strip()
+
+
+def hints_for(text: str) -> Hints:
+    """What free text says: intent and priority from triage, a place from routing."""
+    triage = classify(text)
+    prefill: dict[str, object] = {}
+    location = extract_location(text)
+    if location is not None:
+        prefill["location"] = location.label
+    return Hints(intent=triage.intent, priority=triage.priority, prefill=prefill)
+
+
+class Hotline:
+    """Flows, catalogs and desks loaded once; processes stored inbound messages."""
+
+    def __init__(self, *, flows: Flows, desks: DeskDirectory, settings: Settings) -> None:
+        self.flows = flows
+        self.desks = desks
+        self.settings = settings
+        self.expire_after = timedelta(hours=settings.conversation_timeout_hours)
+        self.flood = FloodLimits(settings.flood_per_sender_per_minute)
+        self.sla = SlaTargets(
+            critical_minutes=settings.sla_critical_minutes,
+            high_minutes=settings.sla_high_minutes,
+            normal_business_days=settings.sla_normal_business_days,
+            low_business_days=settings.sla_low_business_days,
+        )
+
+    @classmethod
+    def load(cls, settings: Settings) -> Hotline:
+        """Load and validate flows, catalogs and desks (raises with file and reason)."""
+        i18n.catalog()
+        return cls(flows=load_flows(PROJECT_ROOT / "flows"), desks=load_desks(),
+                   settings=settings)
+
+    def prepare(self, db: Database) -> None:
+        """Bring the desk table in line with the routing data (run once at start)."""
+        with db.write() as session:
+            sync_desks(session, self.desks)
+
+    def process(self, db: Database, inbound_id: int, *, now: datetime | None = None) -> list[int]:
+        """Run one stored message; return the ids of the replies put in the outbox."""
+        now = now or utcnow()
+        try:
+            with db.write() as session:
+                return self._process(session, inbound_id, now)
+        except Exception as exc:
+            logger.error("processing inbound %s failed: %s\n%s", inbound_id,
+                         type(exc).__name__, "".join(traceback.format_tb(exc.__traceback__)))
+            with db.write() as session:
+                return self._record_failure(session, inbound_id, type(exc).__name__, now)
+
+    def process_pending(
+        self, db: Database, *, now: datetime | None = None,
+        older_than: timedelta = timedelta(seconds=30), limit: int = 200,
+    ) -> int:
+        """Process stored messages still pending after `older_than` (crash recovery)."""
+        now = now or utcnow()
+        with db.read() as session:
+            ids = session.exec(
+                select(InboundMessage.id)
+                .where(InboundMessage.status == InboundStatus.pending,
+                       col(InboundMessage.received_at) <= now - older_than)
+                .order_by(col(InboundMessage.received_at)).limit(limit)
+            ).all()
+        for inbound_id in ids:
+            assert inbound_id is not None
+            self.process(db, inbound_id, now=now)
+        return len(ids)
+
+    def _process(self, session: Session, inbound_id: int, now: datetime) -> list[int]:
+        # Lock the row: a worker and the sweep (or two processes) never both run a message.
+        message = session.exec(
+            select(InboundMessage).where(InboundMessage.id == inbound_id)
+            .with_for_update(skip_locked=True)
+        ).first()
+        if message is None or message.status != InboundStatus.pending:
+            return []
+        payload = message.payload or {}
+        contact = get_or_create_contact(session, message.channel, message.sender, now,
+                                        _lang(payload.get("lang_hint")))
+        message.contact_id, message.processed_at = contact.id, now
+        contact.last_inbound_at = now
+        if self._flooded(session, message, now):
+            message.status = InboundStatus.flooded
+            return self._flood_notice(session, contact, message, now)
+        conversation = session.exec(
+            select(Conversation).where(Conversation.contact_id == contact.id)
+        ).first()
+        if conversation is None:
+            assert contact.id is not None
+            conversation = Conversation(contact_id=contact.id, updated_at=now)
+            session.add(conversation)
+        state = ConversationState.from_dict(conversation.state or {"lang": contact.lang})
+        step = advance(self.flows, state, _inbound(message, payload),
+                       Context(now=now, new_ref=self._fresh_ref(session), classify=hints_for,
+                               expire_after=self.expire_after))
+        replies = list(step.replies)
+        for effect in step.effects:
+            replies.extend(self._apply(session, effect, contact, message, step.state, now))
+        if contact.erased_at is not None and contact.erased_at >= now:
+            conversation.state, conversation.flow, conversation.step = None, None, None
+        else:
+            conversation.state = step.state.to_dict()
+            conversation.flow, conversation.step = step.state.flow, step.state.step
+        conversation.updated_at = now
+        contact.lang = step.state.lang
+        message.status = InboundStatus.processed
+        return self._enqueue(session, contact, replies, now, inbound_id=message.id,
+                             render_as=payload.get("render_as"))
+
+    def _apply(
+        self, session: Session, effect: object, contact: Contact, message: InboundMessage,
+        state: ConversationState, now: datetime,
+    ) -> list[Reply]:
+        """Carry out one effect; return any replies the service itself owes the person."""
+        assert contact.id is not None
+        lang = state.lang
+        if isinstance(effect, OpenCase):
+            report = Report(
+                ref=effect.ref, contact_id=contact.id, channel=contact.channel, lang=lang,
+                flow=effect.flow, intent=effect.intent, answers=effect.answers, text=effect.text,
+                sender_phone=message.sender if contact.channel in ("sms", "whatsapp") else None,
+            )
+            open_case(session, report=report, desks=self.desks, targets=self.sla, now=now)
+            return []
+        if isinstance(effect, RequestHuman):
+            return [self._request_human(session, effect, contact, message, lang, now)]
+        if isinstance(effect, LookupStatus):
+            case = find_case(session, effect.ref)
+            if case is None or case.contact_id != contact.id:
+                return [Reply(i18n.t("status.not_found", lang, ref=effect.ref))]
+            return [Reply(i18n.t(f"status.{case.status}", lang, ref=case.ref))]
+        if isinstance(effect, AttachEvidence):
+            case = find_case(session, effect.ref)
+            if case is not None and case.contact_id == contact.id:
+                record_event(session, case, "evidence", "person", now,
+                             {"media": [_media_dict(m) for m in effect.media]})
+            return []
+        if isinstance(effect, EraseData):
+            erase_contact(session, contact, now)
+            return []
+        raise TypeError(f"unknown effect {type(effect).__name__}")
+
+    def _request_human(
+        self, session: Session, effect: RequestHuman, contact: Contact,
+        message: InboundMessage, lang: Lang, now: datetime,
+    ) -> Reply:
+        """Flag the person's open case for a human, or open one."""
+        assert contact.id is not None
+        case = latest_open_case(session, contact.id)
+        if case is None:
+            text = clean_text(message.text)
+            triage = classify(text, effect.answers)
+            report = Report(
+                ref=self._fresh_ref(session), contact_id=contact.id, channel=contact.channel,
+                lang=lang, flow=effect.flow or "human", intent=triage.intent,
+                answers={**effect.answers, "human_requested": True, "reason": effect.reason},
+                text=text,
+                sender_phone=message.sender if contact.channel in ("sms", "whatsapp") else None,
+            )
+            case = open_case(session, report=report, desks=self.desks, targets=self.sla, now=now)
+        else:
+            case.status = CaseStatus.open if case.status == CaseStatus.waiting else case.status
+            case.updated_at = now
+            record_event(session, case, "human_requested", "person", now,
+                         {"reason": effect.reason})
+        return Reply(i18n.t("human.requested", lang, ref=case.ref))
+
+    def _fresh_ref(self, session: Session) -> str:
+        """A case reference not used yet."""
+        while True:
+            ref = new_ref()
+            if find_case(session, ref) is None:
+                return ref
+
+    def _flooded(self, session: Session, message: InboundMessage, now: datetime) -> bool:
+        recent = session.exec(
+            select(func.count()).select_from(InboundMessage).where(
+                InboundMessage.sender_hash == message.sender_hash,
+                InboundMessage.channel == message.channel,
+                col(InboundMessage.received_at) >= now - timedelta(minutes=1),
+                col(InboundMessage.status).in_((InboundStatus.processed, InboundStatus.flooded)),
+            )
+        ).one()
+        return int(recent) >= self.flood.per_sender_per_minute
+
+    def _flood_notice(
+        self, session: Session, contact: Contact, message: InboundMessage, now: datetime
+    ) -> list[int]:
+        """One short notice per flood; the excess messages stay stored but are not run."""
+        earlier = session.exec(
+            select(func.count()).select_from(InboundMessage).where(
+                InboundMessage.sender_hash == message.sender_hash,
+                InboundMessage.status == InboundStatus.flooded,
+                InboundMessage.id != message.id,
+                col(InboundMessage.received_at) >= now - timedelta(minutes=1),
+            )
+        ).one()
+        if int(earlier) > 0:
+            return []
+        notice = Reply(i18n.t("common.too_fast", _lang(contact.lang)))
+        return self._enqueue(session, contact, [notice], now, inbound_id=message.id)
+
+    def _record_failure(
+        self, session: Session, inbound_id: int, error: str, now: datetime
+    ) -> list[int]:
+        """Count the failed attempt; after the last one, apologise and keep the message."""
+        message = session.get(InboundMessage, inbound_id)
+        if message is None or message.status != InboundStatus.pending:
+            return []
+        message.attempts += 1
+        message.error = error[:200]
+        if message.attempts < MAX_ATTEMPTS:
+            return []
+        message.status = InboundStatus.failed
+        contact = get_or_create_contact(session, message.channel, message.sender, now)
+        apology = Reply(i18n.t("common.error", _lang(contact.lang)))
+        return self._enqueue(session, contact, [apology], now, inbound_id=message.id)
+
+    def _enqueue(
+        self, session: Session, contact: Contact, replies: Sequence[Reply], now: datetime,
+        *, inbound_id: int | None = None, case_id: int | None = None,
+        render_as: object = None,
+    ) -> list[int]:
+        """Render the replies for the contact's channel and store them in the outbox."""
+        assert contact.id is not None
+        rows = [
+            OutboundMessage(
+                contact_id=contact.id, channel=contact.channel, inbound_id=inbound_id, seq=seq,
+                case_id=case_id, text=part.text,
+                options=[{"label": o.label, "value": o.value} for o in part.options],
+                created_at=now, next_attempt_at=now, updated_at=now,
+            )
+            for seq, part in enumerate(
+                render(_channel(str(render_as or contact.channel)), replies)
+            )
+        ]
+        session.add_all(rows)
+        session.flush()
+        return [row.id for row in rows if row.id is not None]
+
+
+def _lang(value: object) -> Lang:
+    if isinstance(value, str):
+        short = value[:2].lower()
+        for lang in LANGS:
+            if lang == short:
+                return lang
+    return "es"
+
+
+def _channel(value: str) -> Channel:
+    for channel in ("telegram", "sms", "whatsapp", "web", "terminal"):
+        if channel == value:
+            return channel
+    return "web"
+
+
+def _inbound(message: InboundMessage, payload: dict[str, Any]) -> Inbound:
+    media = tuple(
+        Media(ref=str(m.get("ref", "")), content_type=str(m.get("content_type", "")))
+        for m in payload.get("media") or [] if isinstance(m, dict)
+    )
+    location = payload.get("location")
+    where = None
+    if isinstance(location, dict) and {"lat", "lon"} <= location.keys():
+        where = (float(location["lat"]), float(location["lon"]))
+    return Inbound(text=clean_text(message.text), channel=_channel(message.channel), media=media,
+                   location=where, lang_hint=payload.get("lang_hint"))
+
+
+def _media_dict(media: Media) -> dict[str, str]:
+    return {"ref": media.ref, "content_type": media.content_type}
+

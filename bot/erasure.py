@@ -1,0 +1,73 @@
+"""Erasing a person's data at their request ("BORRAR") or when retention runs out.
+
+What goes: their name, their words (inbound texts, our replies, case summaries and answers,
+case history details, locations), their conversation state. What stays: anonymous figures
+(a case's intent, priority, desk and dates) so the consulate can still count. The address
+(phone number or chat id) is kept only until the confirmation of the erasure is sent; the
+retention sweep clears it after that.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select, update
+
+from bot.models import (
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Contact,
+    Conversation,
+    InboundMessage,
+    OutboundMessage,
+    OutboundStatus,
+)
+
+ERASED_OUTCOME = "erased_by_person"
+
+
+def erase_contact(session: Session, contact: Contact, now: datetime) -> None:
+    """Erase everything personal stored about the contact, keeping anonymous figures."""
+    assert contact.id is not None
+    contact.display_name = None
+    contact.erased_at = now
+    session.exec(
+        update(Conversation).where(col(Conversation.contact_id) == contact.id)
+        .values(state=None, flow=None, step=None)
+    )
+    session.exec(
+        update(InboundMessage).where(col(InboundMessage.contact_id) == contact.id)
+        .values(text="", sender="", payload=None)
+    )
+    session.exec(
+        update(OutboundMessage).where(
+            col(OutboundMessage.contact_id) == contact.id,
+            col(OutboundMessage.status).in_((OutboundStatus.pending, OutboundStatus.sending)),
+        ).values(status=OutboundStatus.suppressed, text="", updated_at=now)
+    )
+    session.exec(
+        update(OutboundMessage).where(col(OutboundMessage.contact_id) == contact.id)
+        .values(text="")
+    )
+    cases = session.exec(select(Case).where(Case.contact_id == contact.id)).all()
+    for case in cases:
+        erase_case(session, case, now)
+
+
+def erase_case(session: Session, case: Case, now: datetime) -> None:
+    """Clear a case's personal fields and history details; close it if open."""
+    assert case.id is not None
+    case.answers = None
+    case.summary = None
+    case.location_label = None
+    case.person_hash = None
+    case.erased_at = now
+    case.updated_at = now
+    if case.status != CaseStatus.resolved:
+        case.status, case.resolved_at, case.outcome = CaseStatus.resolved, now, ERASED_OUTCOME
+        case.claimed_by, case.lease_expires_at = None, None
+    session.exec(
+        update(CaseEvent).where(col(CaseEvent.case_id) == case.id).values(data=None)
+    )
+    session.add(CaseEvent(case_id=case.id, at=now, kind="erased", actor="system"))
