@@ -1,44 +1,97 @@
-"""The ASGI application: the composition root that wires settings, database and routes."""
+"""The ASGI application: the composition root that wires settings, database and routes.
+
+One app serves the webhooks, the web chat, /healthz and /metrics. Its lifespan starts the
+processing workers, the outbox sender, the PTB Application (webhook or polling) and the
+APScheduler sweeps, and stops them in reverse order.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from bot.channels import telegram, twilio, webchat
+from bot.channels.common import BodyLimit, Services
+from bot.channels.pipeline import Engine, Processor
 from bot.config import Settings, load_secret_key
 from bot.crypto import install_keyring
 from bot.db import Database
+from bot.delivery import Sender, Transport
+from bot.jobs import build_scheduler, refresh_metrics
+from bot.metrics import CONTENT_TYPE, Metrics
+from bot.outbox import BACKOFF_BASE
 
 logger = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, database: Database | None = None, *, engine: Engine | None = None,
+    backoff_base: float = BACKOFF_BASE, poll_interval: float = 1.0, sweeps: bool = True,
+) -> FastAPI:
     """Build the hotline's ASGI app; the database is migrated by the caller."""
     install_keyring(load_secret_key(settings))
     db = database or Database(settings.resolved_database_url)
+    if engine is None:
+        from bot.conversations import Hotline
+
+        engine = Hotline.load(settings)
+    metrics = Metrics()
+    transports: list[Transport] = []
+    telegram_transport = None
+    if settings.telegram_enabled:
+        telegram_transport = telegram.TelegramTransport(telegram.build_application(settings))
+        transports.append(telegram_transport)
+    if settings.twilio_enabled:
+        transports.append(twilio.TwilioTransport(settings))
+    sender = Sender(db, transports, metrics=metrics, poll_interval=poll_interval,
+                    backoff_base=backoff_base)
+    processor = Processor(db, engine, on_replies=sender.wake, metrics=metrics)
+    services = Services(settings=settings, db=db, metrics=metrics, processor=processor,
+                        sender=sender)
+    bot_channel = (telegram.TelegramChannel(services, telegram_transport)
+                   if telegram_transport is not None else None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        logger.info("hotline starting (database: %s)", db.engine.dialect.name)
-        yield
-        if database is None:
-            db.dispose()
-        logger.info("hotline stopped")
+        logger.info("hotline starting (database: %s; telegram: %s; twilio: %s)",
+                    db.engine.dialect.name, settings.telegram_enabled, settings.twilio_enabled)
+        await run_in_threadpool(engine.prepare, db)
+        processor.start()
+        sender.start()
+        if bot_channel is not None:
+            bot_channel.start()
+        scheduler = build_scheduler(db, engine, sender=sender, metrics=metrics)
+        if sweeps:
+            scheduler.start()
+        try:
+            yield
+        finally:
+            if sweeps:
+                scheduler.shutdown(wait=False)
+            if bot_channel is not None:
+                await bot_channel.stop()
+            await processor.stop()
+            await sender.stop()
+            if database is None:
+                db.dispose()
+            logger.info("hotline stopped")
 
-    app = FastAPI(
-        title="Consular hotline",
-        version="0.1.0",
-        lifespan=lifespan,
-        docs_url=None,
-        redoc_url=None,
-    )
+    app = FastAPI(title="Consular hotline", version="0.1.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
+    app.add_middleware(BodyLimit)
     app.state.settings = settings
     app.state.db = db
+    app.state.services = services
+    app.state.telegram = bot_channel
+    app.include_router(telegram.router(services, bot_channel))
+    app.include_router(twilio.router(services))
+    app.include_router(webchat.router(services))
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:
@@ -49,5 +102,12 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
             logger.exception("health check: database unavailable")
             return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
         return JSONResponse({"status": "ok", "database": db.engine.dialect.name})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics_page() -> Response:
+        """The service's metrics in Prometheus text format."""
+        with suppress(Exception):  # the counters still render when the database is away
+            await asyncio.wait_for(asyncio.to_thread(refresh_metrics, db, metrics), 5)
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
 
     return app

@@ -1,0 +1,259 @@
+"""Twilio SMS and WhatsApp: signed webhooks into the inbox, outbox rows out through REST.
+
+Every webhook is checked against `X-Twilio-Signature` for HOTLINE_PUBLIC_URL + path (+ query)
+before its form is read; without a public URL (local mode) the endpoints refuse with 403.
+Inbound messages are answered with empty TwiML: replies go through the outbox and the REST
+client, with a status callback that moves the row's status forward. Single-word STOP/START/
+HELP keywords (English and Spanish) are handled by the channel in the storing transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final, Literal
+
+import requests
+from fastapi import APIRouter, Request, Response
+from sqlmodel import Session
+from starlette.datastructures import FormData
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from bot import i18n
+from bot.config import Settings
+from bot.contacts import get_or_create_contact, set_opted_out
+from bot.delivery import OptedOutError, RateLimiter, RetryLater
+from bot.errors import ChannelSendError, PermanentSendError
+from bot.models import InboundMessage, InboundStatus, OutboundMessage, utcnow
+from bot.outbox import Claim, record_status
+
+from .common import Services, accept, lang_of
+
+logger = logging.getLogger(__name__)
+
+SMS_PATH: Final = "/webhooks/twilio/sms"
+STATUS_PATH: Final = "/webhooks/twilio/status"
+BODY_LIMIT: Final = 1600
+EMPTY_TWIML: Final = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+OPTED_OUT_CODE: Final = 21610
+STOP_WORDS: Final = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ALTO", "PARAR", "BAJA"})
+START_WORDS: Final = frozenset({"START", "ALTA", "UNSTOP"})
+HELP_WORDS: Final = frozenset({"HELP", "AYUDA", "INFO"})
+# Keywords Twilio itself answers on SMS long codes: we stay quiet there to avoid two replies.
+TWILIO_ANSWERS: Final = frozenset({"START", "UNSTOP"})
+Keyword = Literal["stop", "start", "help"]
+
+
+@dataclass(frozen=True, slots=True)
+class TwilioInbound:
+    """A Twilio message translated for the inbox."""
+
+    provider_id: str
+    channel: Literal["sms", "whatsapp"]
+    sender: str
+    text: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def keyword(text: str) -> tuple[Keyword, str] | None:
+    """The opt-out keyword a single-word message is (any case, accents ignored), if any."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    word = re.sub(r"[\s.!?¡¿,;:]+", "", folded).upper()
+    if not re.fullmatch(r"[A-Z]{2,12}", word) or len(text.split()) != 1:
+        return None
+    for kind, words in (("stop", STOP_WORDS), ("start", START_WORDS), ("help", HELP_WORDS)):
+        if word in words:
+            return kind, word  # type: ignore[return-value]
+    return None
+
+
+def translate(form: FormData) -> TwilioInbound | None:
+    """The inbox fields of an inbound message form; None when it is not a message."""
+    sid = str(form.get("MessageSid") or form.get("SmsSid") or "")
+    sender = str(form.get("From") or "")
+    if not sid or not sender:
+        return None
+    channel: Literal["sms", "whatsapp"] = "sms"
+    if sender.lower().startswith("whatsapp:"):
+        channel, sender = "whatsapp", sender.split(":", 1)[1]
+    media = []
+    count = str(form.get("NumMedia") or "0")
+    for index in range(min(int(count) if count.isdigit() else 0, 10)):
+        url, kind = str(form.get(f"MediaUrl{index}") or ""), str(
+            form.get(f"MediaContentType{index}") or "")
+        if url:
+            media.append({"kind": _media_kind(kind), "ref": url, "content_type": kind})
+    payload: dict[str, Any] = {"chat_type": "private", "media": media,
+                               "display_name": str(form.get("ProfileName") or "")}
+    latitude, longitude = form.get("Latitude"), form.get("Longitude")
+    if latitude and longitude:
+        try:
+            payload["location"] = {"lat": float(str(latitude)), "lon": float(str(longitude))}
+        except ValueError:
+            pass
+    payload = {k: v for k, v in payload.items() if v not in ("", [], None)}
+    return TwilioInbound(sid, channel, sender, str(form.get("Body") or ""), payload)
+
+
+def _media_kind(content_type: str) -> str:
+    major = content_type.split("/", 1)[0]
+    return {"image": "photo", "audio": "voice", "video": "video"}.get(major, "document")
+
+
+def handle_keyword(session: Session, inbound_id: int, found: tuple[Keyword, str]) -> bool:
+    """STOP/START/HELP inside the storing transaction; the message never reaches the engine."""
+    kind, word = found
+    message = session.get(InboundMessage, inbound_id)
+    assert message is not None
+    now = utcnow()
+    if kind == "help":
+        contact = get_or_create_contact(session, message.channel, message.sender, now)
+        lang = {"HELP": "en", "AYUDA": "es"}.get(word, contact.lang)
+        _reply(session, message, contact.id, i18n.t("channel.help", lang_of(lang)), now)
+    else:
+        contact = set_opted_out(session, message.channel, message.sender, kind == "stop", now)
+        quiet = message.channel == "sms" and word in TWILIO_ANSWERS
+        if kind == "start" and not quiet:
+            _reply(session, message, contact.id, i18n.t("channel.resubscribed",
+                                                     lang_of(contact.lang)), now)
+    message.status, message.processed_at = InboundStatus.processed, now
+    message.contact_id = contact.id
+    contact.last_inbound_at = now
+    return True
+
+
+def _reply(
+    session: Session, message: InboundMessage, contact_id: int | None, text: str, now: datetime
+) -> None:
+    assert contact_id is not None
+    session.add(OutboundMessage(contact_id=contact_id, channel=message.channel,
+                                inbound_id=message.id, seq=0, text=text, created_at=now,
+                                next_attempt_at=now, updated_at=now))
+
+
+class TwilioTransport:
+    """Sends outbox rows with the Twilio REST client, about one message per second."""
+
+    name: str = "twilio"
+    channels: tuple[str, ...] = ("sms", "whatsapp")
+    batch: int = 3
+
+    def __init__(self, settings: Settings) -> None:
+        assert settings.twilio_account_sid and settings.twilio_auth_token
+        self.client = Client(settings.twilio_account_sid,
+                             settings.twilio_auth_token.get_secret_value(),
+                             http_client=TwilioHttpClient(timeout=15))
+        self.client.api.base_url = settings.twilio_api_base_url  # the REST root (fake in tests)
+        self.sender_id = settings.twilio_from_number or ""
+        self.public_url = settings.public_url
+        self.limiter = RateLimiter(rate=1.0, per_key=1.0)
+        self.ready = True
+
+    def rate_key(self, claim: Claim, address: str) -> str:
+        """One budget per sending number."""
+        return self.sender_id
+
+    async def send(self, claim: Claim, address: str) -> str | None:
+        """Create the message(s) through the REST API; return the last message's sid."""
+        return await asyncio.to_thread(self._send, claim, address)
+
+    def _send(self, claim: Claim, address: str) -> str | None:
+        whatsapp = claim.channel == "whatsapp"
+        options: dict[str, Any] = {"to": f"whatsapp:{address}" if whatsapp else address}
+        if self.sender_id.startswith("MG"):
+            options["messaging_service_sid"] = self.sender_id
+        else:
+            number = self.sender_id.removeprefix("whatsapp:")
+            options["from_"] = f"whatsapp:{number}" if whatsapp else number
+        if self.public_url:
+            options["status_callback"] = f"{self.public_url}{STATUS_PATH}?o={claim.id}"
+        sid = None
+        try:
+            for start in range(0, max(len(claim.text), 1), BODY_LIMIT):
+                body = claim.text[start:start + BODY_LIMIT]
+                sid = self.client.messages.create(body=body, **options).sid
+        except TwilioRestException as exc:
+            if exc.code == OPTED_OUT_CODE:
+                raise OptedOutError("twilio 21610: recipient opted out") from None
+            if exc.status == 429:
+                raise RetryLater(5.0) from None
+            if exc.status >= 500 or exc.status in (401, 403):
+                raise ChannelSendError(f"twilio HTTP {exc.status}") from None
+            raise PermanentSendError(f"twilio error {exc.code} (HTTP {exc.status})") from None
+        except (TwilioException, requests.RequestException) as exc:
+            raise ChannelSendError(f"twilio: {type(exc).__name__}") from None
+        return sid
+
+
+def _signed(services: Services, request: Request, form: FormData) -> bool:
+    settings = services.settings
+    token = settings.twilio_auth_token
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if token is None or not settings.public_url or not signature:
+        return False
+    if any(not isinstance(value, str) for _, value in form.multi_items()):
+        return False
+    url = settings.public_url + request.url.path
+    if request.url.query:
+        url += "?" + request.url.query
+    return bool(RequestValidator(token.get_secret_value()).validate(url, form, signature))
+
+
+def router(services: Services) -> APIRouter:
+    """The inbound-message and status-callback webhooks."""
+    routes = APIRouter()
+    metrics = services.metrics
+
+    @routes.post(SMS_PATH, include_in_schema=False)
+    async def twilio_message(request: Request) -> Response:
+        """Store an SMS/WhatsApp message, then answer empty TwiML (403 if not signed)."""
+        form = await request.form()
+        if not _signed(services, request, form):
+            metrics.webhook_rejected.labels(channel="twilio", reason="signature").inc()
+            return Response(status_code=403)
+        inbound = translate(form)
+        if inbound is None:
+            metrics.webhook_rejected.labels(channel="twilio", reason="malformed").inc()
+            return Response(status_code=400)
+        found = keyword(inbound.text)
+        extra = (lambda s, i: handle_keyword(s, i, found)) if found else None
+        try:
+            await accept(services, channel=inbound.channel, provider_id=inbound.provider_id,
+                         sender=inbound.sender, text=inbound.text, payload=inbound.payload,
+                         extra=extra)
+        except Exception as exc:
+            logger.error("twilio webhook: could not store message (%s)", type(exc).__name__)
+            return Response(status_code=503)
+        return Response(EMPTY_TWIML, media_type="text/xml")
+
+    @routes.post(STATUS_PATH, include_in_schema=False)
+    async def twilio_status(request: Request) -> Response:
+        """Record a delivery status on the outbox row, forward only (403 if not signed)."""
+        form = await request.form()
+        if not _signed(services, request, form):
+            metrics.webhook_rejected.labels(channel="twilio", reason="signature").inc()
+            return Response(status_code=403)
+        sid, status = str(form.get("MessageSid") or ""), str(form.get("MessageStatus") or "")
+        row = request.query_params.get("o", "")
+        if not sid or not status:
+            return Response(status_code=400)
+        try:
+            moved = await asyncio.to_thread(
+                record_status, services.db, provider_id=sid, status=status, now=utcnow(),
+                outbound_id=int(row) if row.isdigit() else None,
+                error_code=str(form.get("ErrorCode") or "") or None)
+        except Exception as exc:
+            logger.error("twilio status: could not record (%s)", type(exc).__name__)
+            return Response(status_code=503)
+        metrics.status_callbacks.labels(status=status.lower()[:16], applied=str(moved)).inc()
+        return Response(status_code=204)
+
+    return routes

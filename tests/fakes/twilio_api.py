@@ -1,0 +1,67 @@
+"""A fake Twilio REST API (Messages.json): records what the real twilio client sends."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+ACCOUNT_SID = "AC" + "0" * 32
+AUTH_TOKEN = "fake-twilio-auth-token-0123456789"
+
+
+@dataclass
+class FakeTwilio:
+    """State of the fake server; tests read `sent` and set the failure knobs."""
+
+    sid: str = ACCOUNT_SID
+    token: str = AUTH_TOKEN
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    fail_sends: int = 0  # the next N creates answer 500
+    unsubscribed: set[str] = field(default_factory=set)  # "To" values answered with 21610
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[Route("/2010-04-01/Accounts/{sid}/Messages.json", self._create,
+                                       methods=["POST"])])
+
+    def bodies(self, to: str | None = None) -> list[str]:
+        return [m["Body"] for m in self.sent if to is None or m["To"] == to]
+
+    async def _create(self, request: Request) -> JSONResponse:
+        expected = base64.b64encode(f"{self.sid}:{self.token}".encode()).decode()
+        if request.headers.get("authorization") != f"Basic {expected}" or (
+            request.path_params["sid"] != self.sid
+        ):
+            return _error(401, 20003, "Authenticate")
+        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        with self._lock:
+            if self.fail_sends > 0:
+                self.fail_sends -= 1
+                return _error(500, 20500, "Internal Server Error")
+            if form.get("To") in self.unsubscribed:
+                return _error(400, 21610, "Attempt to send to unsubscribed recipient")
+            sid = f"SM{next(self._ids):032x}"
+            self.sent.append({**form, "sid": sid, "at": time.monotonic()})
+        return JSONResponse({
+            "sid": sid, "account_sid": self.sid, "to": form.get("To"), "from": form.get("From"),
+            "messaging_service_sid": form.get("MessagingServiceSid"), "body": form.get("Body"),
+            "status": "queued", "num_segments": "1", "direction": "outbound-api",
+            "date_created": "Mon, 23 Nov 2026 19:00:00 +0000", "api_version": "2010-04-01",
+            "uri": f"/2010-04-01/Accounts/{self.sid}/Messages/{sid}.json",
+        }, status_code=201)
+
+
+def _error(status: int, code: int, message: str) -> JSONResponse:
+    return JSONResponse({"code": code, "message": message, "status": status,
+                         "more_info": f"https://www.twilio.com/docs/errors/{code}"},
+                        status_code=status)
