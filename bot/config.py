@@ -68,6 +68,13 @@ class Settings(BaseSettings):
         ge=160,
         validation_alias=AliasChoices("HOTLINE_MAX_MESSAGE_CHARS", "max_message_chars"),
     )
+    flood_per_sender_per_minute: int = Field(
+        default=20,
+        gt=0,
+        validation_alias=AliasChoices(
+            "HOTLINE_FLOOD_PER_SENDER_PER_MINUTE", "flood_per_sender_per_minute"
+        ),
+    )
     sla_critical_minutes: int = Field(
         default=15,
         gt=0,
