@@ -2,9 +2,13 @@
 
 A step is what a webhook causes: store the inbound message (its own transaction), then run
 it through the engine and store state, case and replies (a second transaction). N people
-(threads) each walk the raid report flow; we measure steps per second and per-step latency.
+(threads) each walk the raid report flow.
 
+Closed loop (each person sends again as soon as answered; shows the ceiling):
     .venv/bin/python bench/bench_steps.py --people 50 --rounds 8
+Open loop (a fixed total arrival rate spread over the people; latency counts from the
+moment a message was due, so queueing is included):
+    .venv/bin/python bench/bench_steps.py --people 50 --rounds 4 --rate 150
 """
 
 from __future__ import annotations
@@ -35,12 +39,17 @@ SCRIPT = [
 
 
 def person(db: Database, hotline: Hotline, rounds: int, latencies: list[float],
-           lock: threading.Lock) -> None:
-    sender = f"+1713555{uuid.uuid4().int % 10_000:04d}"
+           lock: threading.Lock, interval: float = 0.0) -> None:
+    sender = f"+1713{uuid.uuid4().int % 10_000_000:07d}"
     mine: list[float] = []
+    due = time.perf_counter() + interval * (uuid.uuid4().int % 1000) / 1000
     for _ in range(rounds):
         for text in SCRIPT:
-            start = time.perf_counter()
+            if interval:
+                time.sleep(max(0.0, due - time.perf_counter()))
+                start, due = due, due + interval
+            else:
+                start = time.perf_counter()
             with db.write() as session:
                 inbound_id = store_inbound(session, channel="sms", provider_id=uuid.uuid4().hex,
                                            sender=sender, text=text, max_chars=2000)
@@ -55,6 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--rate", type=float, default=0.0, help="total steps/s (open loop)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(_env_file=None, data_dir=Path(tmp),  # type: ignore[call-arg]
@@ -64,9 +74,12 @@ def main() -> None:
         upgrade(settings.resolved_database_url)
         db = Database(settings.resolved_database_url)
         hotline = Hotline.load(settings)
+        hotline.prepare(db)
         latencies: list[float] = []
         lock = threading.Lock()
-        threads = [threading.Thread(target=person, args=(db, hotline, args.rounds, latencies, lock))
+        interval = args.people / args.rate if args.rate else 0.0
+        threads = [threading.Thread(target=person,
+                                    args=(db, hotline, args.rounds, latencies, lock, interval))
                    for _ in range(args.people)]
         start = time.perf_counter()
         for thread in threads:

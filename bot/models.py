@@ -91,6 +91,8 @@ class Contact(SQLModel, table=True):
     opted_out: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     last_inbound_at: datetime | None = None
+    burst_started_at: datetime | None = None  # flood window: when this minute's count began
+    burst_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     erased_at: datetime | None = None
 
 
