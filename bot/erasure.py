@@ -30,6 +30,7 @@ ERASED_OUTCOME = "erased_by_person"
 def erase_contact(session: Session, contact: Contact, now: datetime) -> None:
     """Erase everything personal stored about the contact, keeping anonymous figures."""
     assert contact.id is not None
+    session.flush()  # the message being processed must be linked before the bulk updates
     contact.display_name = None
     contact.erased_at = now
     session.exec(

@@ -1,0 +1,272 @@
+"""The conversation service: a stored message in, state, cases and outbox rows out.
+
+People are simulated the way `hotline chat` runs them (inbox row → `Hotline.process` →
+outbox), answering by what the current step asks for, read from the real flow files.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import col, select
+
+from bot.conversations import Hotline
+from bot.db import Database
+from bot.inbox import store_inbound
+from bot.models import (
+    Case,
+    CaseEvent,
+    Contact,
+    Conversation,
+    InboundMessage,
+    InboundStatus,
+    OutboundMessage,
+    utcnow,
+)
+from bot.terminal import TerminalChat
+
+from .conftest import make_settings
+
+# What a person types for each kind of question, per language.
+ANSWERS: dict[str, dict[str, str]] = {
+    "es": {"text": "Se lo llevaron en la mañana afuera de la casa", "dob": "12/05/1985",
+           "a_number": "A 123 456 789", "location": "77036", "time": "ayer",
+           "phone": "713 555 0199", "media": "no", "yes_no": "no", "number": "2",
+           "consent": "si", "choice": "1"},
+    "en": {"text": "They took him this morning outside the house", "dob": "05/12/1985",
+           "a_number": "A123456789", "location": "Houston, TX", "time": "yesterday",
+           "phone": "(713) 555-0199", "media": "no", "yes_no": "no", "number": "2",
+           "consent": "yes", "choice": "1"},
+}
+MAX_TURNS = 30
+
+
+@pytest.fixture
+def hotline(tmp_path: Path) -> Hotline:
+    return Hotline.load(make_settings(tmp_path, flood_per_sender_per_minute=50))
+
+
+def chat(hotline: Hotline, database: Database, sender: str, lang: str | None = None,
+         render_as: str = "sms") -> TerminalChat:
+    hotline.prepare(database)
+    return TerminalChat(hotline, database, sender=sender, render_as=render_as, lang=lang)
+
+
+def state_of(database: Database, person: TerminalChat) -> dict[str, Any]:
+    with database.read() as session:
+        contact = session.exec(select(Contact).where(Contact.channel == "terminal")).all()
+        ids = [c.id for c in contact if c.address == person.sender]
+        row = session.exec(select(Conversation).where(Conversation.contact_id == ids[0])).one()
+        return row.state or {}
+
+
+def cases_of(database: Database) -> list[Case]:
+    with database.read() as session:
+        return list(session.exec(select(Case).order_by(col(Case.id))).all())
+
+
+def next_answer(hotline: Hotline, state: dict[str, Any], lang: str) -> str:
+    """What a cooperative person answers to the question the conversation is on."""
+    if state.get("pending"):
+        return "1"  # privacy notice: "1) Sí, acepto"; other confirmations: first option
+    step = hotline.flows.step(state.get("flow"), state.get("step"))
+    kind = step.kind if step is not None else "choice"
+    return ANSWERS[lang].get(kind, "1")
+
+
+def report(hotline: Hotline, database: Database, person: TerminalChat, first: str,
+           lang: str) -> tuple[Case, list[str]]:
+    """Talk until a case exists; return it and every reply text seen."""
+    seen: list[str] = []
+    text, before = first, len(cases_of(database))
+    for _ in range(MAX_TURNS):
+        seen += [str(r["text"]) for r in person.send(text)]
+        found = cases_of(database)
+        if len(found) > before:
+            return found[-1], seen
+        text = next_answer(hotline, state_of(database, person), lang)
+    raise AssertionError("no case after %d turns:\n%s" % (MAX_TURNS, "\n".join(seen[-6:])))
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+@pytest.mark.parametrize(("menu", "flow"), [("1", "raid"), ("2", "detention"),
+                                             ("3", "harassment")])
+def test_each_report_flow_ends_in_a_stored_case(
+    database: Database, hotline: Hotline, lang: str, menu: str, flow: str
+) -> None:
+    """From the menu, a person who answers every question reaches a case with a reference."""
+    person = chat(hotline, database, f"walker-{flow}-{lang}", lang=lang)
+    person.send("hola" if lang == "es" else "hello")
+    case, seen = report(hotline, database, person, menu, lang)
+    assert case.flow == flow and case.intent == flow
+    assert case.ref in seen[-1] or any(case.ref in text for text in seen[-3:])
+    assert case.answers is not None and case.answers["flow"] == flow
+    assert case.desk_id and case.sla_due_at is not None and case.reasons
+    assert case.lang == lang
+
+
+def test_free_text_raid_is_prefilled_and_routed(database: Database, hotline: Hotline) -> None:
+    """A first message with place and time starts the raid flow without asking them again."""
+    person = chat(hotline, database, "free-text")
+    case, seen = report(hotline, database, person,
+                        "hay una redada de ICE ahorita en mi trabajo en Houston 77036", "es")
+    assert (case.intent, case.priority, case.desk_id) == ("raid", "critical", "houston")
+    assert "911" in seen[0]
+    assert not any("ZIP" in text or "código postal" in text.lower() for text in seen)
+
+
+def test_detention_reports_about_one_person_are_linked(
+    database: Database, hotline: Hotline
+) -> None:
+    """Two relatives reporting the same A-number make one queue item with two reports."""
+    for who in ("sister", "cousin"):
+        person = chat(hotline, database, who)
+        person.send("hola")
+        report(hotline, database, person, "2", "es")
+    first, second = cases_of(database)
+    assert second.parent_id == first.id and first.report_count == 2
+
+
+def test_status_lookup_shows_only_the_persons_own_case(
+    database: Database, hotline: Hotline
+) -> None:
+    """ESTADO with one's own reference gives its status; someone else's is 'not found'."""
+    owner = chat(hotline, database, "owner")
+    owner.send("hola")
+    case, _ = report(hotline, database, owner, "1", "es")
+    mine = owner.send(f"estado {case.ref.lower().replace('-', '')}")
+    stranger = chat(hotline, database, "stranger").send(f"estado {case.ref}")
+    assert case.ref in str(mine[-1]["text"])
+    assert all("recibido" not in str(r["text"]).lower() for r in stranger)
+    assert stranger and stranger != mine
+
+
+def test_asking_for_a_human_flags_the_open_case(database: Database, hotline: Hotline) -> None:
+    """'humano' after a report records the request on the person's case, no second case."""
+    person = chat(hotline, database, "wants-human")
+    person.send("hola")
+    case, _ = report(hotline, database, person, "3", "es")
+    replies = person.send("humano")
+    assert any(case.ref in str(r["text"]) for r in replies)
+    assert len(cases_of(database)) == 1
+    with database.read() as session:
+        kinds = session.exec(select(CaseEvent.kind).where(CaseEvent.case_id == case.id)).all()
+    assert "human_requested" in kinds
+
+
+def test_erase_removes_the_persons_words_and_keeps_figures(
+    database: Database, hotline: Hotline
+) -> None:
+    """BORRAR then yes: texts, answers and state are gone; the case's figures remain."""
+    person = chat(hotline, database, "eraser")
+    person.send("hola")
+    case, _ = report(hotline, database, person, "2", "es")
+    person.send("borrar")
+    confirmation = person.send("si")
+    assert confirmation
+    with database.read() as session:
+        stored = session.get(Case, case.id)
+        assert stored is not None
+        assert stored.answers is None and stored.summary is None and stored.erased_at
+        assert (stored.intent, stored.desk_id) == (case.intent, case.desk_id)
+        texts = session.exec(select(InboundMessage.text)).all()
+        assert texts and all(text == "" for text in texts)
+        events = session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id)).all()
+        assert all(event.data is None for event in events)
+
+
+def test_flood_is_stored_answered_once_and_not_run(tmp_path: Path, database: Database) -> None:
+    """Past the per-minute limit, messages are kept, one notice goes out, none is an answer."""
+    hotline = Hotline.load(make_settings(tmp_path, flood_per_sender_per_minute=3))
+    person = chat(hotline, database, "flooder")
+    for text in ("hola", "1", "1"):
+        person.send(text)
+    before = state_of(database, person)
+    notices = [person.send("2"), person.send("2"), person.send("2")]
+    assert len(notices[0]) == 1 and notices[1] == [] and notices[2] == []
+    assert state_of(database, person) == before
+    with database.read() as session:
+        statuses = session.exec(select(InboundMessage.status)).all()
+    assert statuses.count(InboundStatus.flooded) == 3
+
+
+def test_bad_input_mid_flow_gets_a_short_answer_and_keeps_the_place(
+    database: Database, hotline: Hotline
+) -> None:
+    """Empty, 10,000 characters, emoji only and control characters keep the flow's step."""
+    person = chat(hotline, database, "messy")
+    person.send("hola")
+    person.send("2")
+    place = (state_of(database, person)["flow"], state_of(database, person)["step"])
+    for text in ("", "a" * 10_000, "😭😭😭", "\x00\x07\x1b[31m"):
+        replies = person.send(text)
+        assert replies, f"no answer to {text[:10]!r}"
+        assert all(len(str(r["text"])) < 1000 for r in replies)
+    now_at = (state_of(database, person)["flow"], state_of(database, person)["step"])
+    assert now_at[0] == place[0]
+
+
+def test_a_restart_resumes_the_conversation(
+    database: Database, hotline: Hotline, tmp_path: Path
+) -> None:
+    """A new process (new Hotline) continues each person exactly where they were."""
+    person = chat(hotline, database, "resumer")
+    person.send("hola")
+    person.send("2")
+    before = state_of(database, person)
+    restarted = Hotline.load(make_settings(tmp_path))
+    again = TerminalChat(restarted, database, sender="resumer", render_as="sms", lang=None)
+    again.send("menu")
+    assert before["flow"] == "detention"
+    assert state_of(database, again)["flow"] is None
+
+
+def test_processing_is_idempotent(database: Database, hotline: Hotline) -> None:
+    """Processing the same stored message twice answers it once."""
+    hotline.prepare(database)
+    with database.write() as session:
+        inbound_id = store_inbound(session, channel="sms", provider_id="SMdup",
+                                   sender="+17135550111", text="hola")
+    assert inbound_id is not None
+    first = hotline.process(database, inbound_id)
+    assert first and hotline.process(database, inbound_id) == []
+
+
+def test_crash_during_processing_apologises_after_retries(
+    database: Database, hotline: Hotline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message whose processing keeps failing is kept and the person gets a kind answer."""
+    hotline.prepare(database)
+    with database.write() as session:
+        inbound_id = store_inbound(session, channel="sms", provider_id="SMboom",
+                                   sender="+17135550112", text="hola")
+    assert inbound_id is not None
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("engine bug")
+
+    monkeypatch.setattr("bot.conversations.advance", broken)
+    results = [hotline.process(database, inbound_id) for _ in range(3)]
+    assert results[0] == [] and results[1] == [] and len(results[2]) == 1
+    with database.read() as session:
+        row = session.get(InboundMessage, inbound_id)
+        assert row is not None and row.status == InboundStatus.failed and row.attempts == 3
+        reply = session.get(OutboundMessage, results[2][0])
+        assert reply is not None and "Traceback" not in reply.text and reply.text
+
+
+def test_pending_sweep_processes_messages_left_by_a_crash(
+    database: Database, hotline: Hotline
+) -> None:
+    """A message stored but never processed is picked up by the sweep."""
+    hotline.prepare(database)
+    with database.write() as session:
+        store_inbound(session, channel="sms", provider_id="SMleft", sender="+17135550113",
+                      text="hola")
+    later = utcnow() + timedelta(minutes=5)
+    assert hotline.process_pending(database, now=later) == 1
+    with database.read() as session:
+        assert session.exec(select(InboundMessage)).one().status == InboundStatus.processed
