@@ -17,6 +17,7 @@ from bot.engine.text import normalize, words
 from bot.types import Intent
 
 Danger = Literal["crisis", "emergency"]
+_NOBODY: Final = words("nadie, ninguno, nobody, no one, no se llevaron, didnt take")
 _CRISIS: Final = words(
     "suicid, me quiero morir, quiero morir, quitarme la vida, matarme, kill myself,"
     "end my life, want to die, no quiero vivir"
@@ -207,4 +208,10 @@ def _value_for(
         return find_choice(options, norm) if step.prefill_from_text else None
     if isinstance(hinted, str | int | bool) and kind in ("text", "number", "yes_no"):
         return hinted
+    if kind == "yes_no" and spec.steps[step_id].prefill_yes:
+        padded = f" {norm} "
+        if not _mentions(padded, _NOBODY) and any(
+            f" {phrase} " in padded for phrase in spec.steps[step_id].prefill_yes
+        ):
+            return True
     return None

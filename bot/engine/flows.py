@@ -26,6 +26,7 @@ import yaml
 
 from bot import i18n
 from bot.engine.match import Choice, build_choice
+from bot.engine.text import normalize
 from bot.engine.validate import check_flow
 from bot.errors import FlowSpecError
 from bot.i18n import ROOT, Catalog
@@ -37,7 +38,7 @@ _INPUT: Final = _COMMON | {"save_as", "optional", "retry", "skip_if"}
 ALLOWED: Final[Mapping[str, frozenset[str]]] = {
     "message": frozenset(_COMMON),
     "choice": frozenset(_INPUT | {"options", "prefill_from_text", "reroute"}),
-    "yes_no": frozenset(_INPUT | {"branches"}),
+    "yes_no": frozenset(_INPUT | {"branches", "prefill_yes"}),
     "consent": frozenset(_INPUT | {"branches"}),
     "number": frozenset(_INPUT | {"min", "max"}),
     "branch": frozenset({"kind", "on", "cases", "next"}),
@@ -91,6 +92,7 @@ class StepSpec:
     branches: Mapping[str, str] = field(default_factory=dict)
     on: str | None = None
     prefill_from_text: bool = False
+    prefill_yes: tuple[str, ...] = ()  # normalised phrases: a first message holding one = yes
     reroute: str | None = None
     low: int = 0
     high: int = 999
@@ -225,6 +227,7 @@ def _step(name: str, sid: str, body: Any) -> StepSpec:
         branches={str(k).lower(): str(v) for k, v in mapping.items()},
         on=body.get("on"),
         prefill_from_text=bool(body.get("prefill_from_text", False)),
+        prefill_yes=tuple(normalize(str(p)) for p in body.get("prefill_yes", ())),
         reroute=body.get("reroute"),
         low=int(body.get("min", 0)),
         high=int(body.get("max", 999)),
