@@ -61,7 +61,7 @@ from bot.render import render
 from bot.routing import DeskDirectory, extract_location, load_desks
 from bot.sla import SlaTargets
 from bot.triage import classify
-from bot.types import LANGS, Channel, Lang
+from bot.types import Lang, as_channel, as_lang
 
 logger = logging.getLogger(__name__)
 
@@ -161,7 +161,7 @@ class Hotline:
         payload = message.payload or {}
         with session.no_autoflush:  # read everything first, write once at the end
             contact = get_or_create_contact(session, message.channel, message.sender, now,
-                                            _lang(payload.get("lang_hint")))
+                                            as_lang(payload.get("lang_hint")))
             message.contact_id, message.processed_at = contact.id, now
             burst = self._count_burst(contact, now)
             contact.last_inbound_at = now
@@ -169,7 +169,7 @@ class Hotline:
                 message.status = InboundStatus.flooded
                 if burst > self.flood.per_sender_per_minute + 1:
                     return []  # one notice per flood is enough
-                notice = Reply(i18n.t("common.too_fast", _lang(contact.lang)))
+                notice = Reply(i18n.t("common.too_fast", as_lang(contact.lang)))
                 return self._enqueue(session, contact, [notice], now, inbound_id=message.id)
             conversation = session.exec(
                 select(Conversation).where(Conversation.contact_id == contact.id)
@@ -276,7 +276,7 @@ class Hotline:
             return []
         message.status = InboundStatus.failed
         contact = get_or_create_contact(session, message.channel, message.sender, now)
-        apology = Reply(i18n.t("common.error", _lang(contact.lang)))
+        apology = Reply(i18n.t("common.error", as_lang(contact.lang)))
         return self._enqueue(session, contact, [apology], now, inbound_id=message.id)
 
     def _enqueue(
@@ -294,28 +294,12 @@ class Hotline:
                 created_at=now, next_attempt_at=now, updated_at=now,
             )
             for seq, part in enumerate(
-                render(_channel(str(render_as or contact.channel)), replies)
+                render(as_channel(str(render_as or contact.channel)), replies)
             )
         ]
         session.add_all(rows)
         session.flush()
         return [row.id for row in rows if row.id is not None]
-
-
-def _lang(value: object) -> Lang:
-    if isinstance(value, str):
-        short = value[:2].lower()
-        for lang in LANGS:
-            if lang == short:
-                return lang
-    return "es"
-
-
-def _channel(value: str) -> Channel:
-    for channel in ("telegram", "sms", "whatsapp", "web", "terminal"):
-        if channel == value:
-            return channel
-    return "web"
 
 
 def _inbound(message: InboundMessage, payload: dict[str, Any]) -> Inbound:
@@ -327,7 +311,7 @@ def _inbound(message: InboundMessage, payload: dict[str, Any]) -> Inbound:
     where = None
     if isinstance(location, dict) and {"lat", "lon"} <= location.keys():
         where = (float(location["lat"]), float(location["lon"]))
-    return Inbound(text=clean_text(message.text), channel=_channel(message.channel), media=media,
+    return Inbound(text=clean_text(message.text), channel=as_channel(message.channel), media=media,
                    location=where, lang_hint=payload.get("lang_hint"))
 
 

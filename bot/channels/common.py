@@ -23,7 +23,6 @@ from bot.db import Database
 from bot.delivery import Sender
 from bot.inbox import sender_key, store_inbound
 from bot.metrics import Metrics
-from bot.types import LANGS, Lang
 
 from .pipeline import Processor
 
@@ -80,12 +79,6 @@ async def accept(
 def log_id(channel: str, address: str) -> str:
     """A short keyed hash of a sender, for logs (never the number or chat id itself)."""
     return sender_key(channel, address)[:12]
-
-
-def lang_of(value: object) -> Lang:
-    """A language code ("es-MX", "en") reduced to one we speak; Spanish otherwise."""
-    short = value[:2].lower() if isinstance(value, str) else ""
-    return next((lang for lang in LANGS if lang == short), "es")
 
 
 class BodyLimit:

@@ -36,8 +36,9 @@ from bot.delivery import RateLimiter, RetryLater
 from bot.errors import ChannelSendError, PermanentSendError
 from bot.models import OutboundMessage, utcnow
 from bot.outbox import Claim
+from bot.types import as_lang
 
-from .common import Services, accept, lang_of, log_id
+from .common import Services, accept, log_id
 
 logger = logging.getLogger(__name__)
 
@@ -277,7 +278,7 @@ class TelegramChannel:
         """Answer a group once that the hotline works in private chats only; store no report."""
         logger.info("telegram: message from a group %s refused", log_id("telegram",
                                                                         inbound.chat_id))
-        lang = lang_of(inbound.payload.get("lang_hint"))
+        lang = as_lang(inbound.payload.get("lang_hint"))
         now = utcnow()
         with self.services.db.write() as session:
             if find_contact(session, "telegram", inbound.chat_id) is not None:

@@ -33,8 +33,9 @@ from bot.delivery import OptedOutError, RateLimiter, RetryLater
 from bot.errors import ChannelSendError, PermanentSendError
 from bot.models import InboundMessage, InboundStatus, OutboundMessage, utcnow
 from bot.outbox import Claim, record_status
+from bot.types import as_lang
 
-from .common import Services, accept, lang_of
+from .common import Services, accept
 
 logger = logging.getLogger(__name__)
 
@@ -117,13 +118,13 @@ def handle_keyword(session: Session, inbound_id: int, found: tuple[Keyword, str]
     if kind == "help":
         contact = get_or_create_contact(session, message.channel, message.sender, now)
         lang = {"HELP": "en", "AYUDA": "es"}.get(word, contact.lang)
-        _reply(session, message, contact.id, i18n.t("channel.help", lang_of(lang)), now)
+        _reply(session, message, contact.id, i18n.t("channel.help", as_lang(lang)), now)
     else:
         contact = set_opted_out(session, message.channel, message.sender, kind == "stop", now)
         quiet = message.channel == "sms" and word in TWILIO_ANSWERS
         if kind == "start" and not quiet:
             _reply(session, message, contact.id, i18n.t("channel.resubscribed",
-                                                     lang_of(contact.lang)), now)
+                                                     as_lang(contact.lang)), now)
     message.status, message.processed_at = InboundStatus.processed, now
     message.contact_id = contact.id
     contact.last_inbound_at = now

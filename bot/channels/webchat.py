@@ -28,9 +28,9 @@ from bot import i18n
 from bot.contacts import find_contact
 from bot.db import Database
 from bot.models import OutboundMessage, OutboundStatus, utcnow
-from bot.types import Lang
+from bot.types import Lang, as_lang
 
-from .common import Services, accept, lang_of
+from .common import Services, accept
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def router(services: Services) -> APIRouter:
     @routes.get("/", include_in_schema=False)
     async def chat_page(lang: str = "es") -> HTMLResponse:
         """The web chat page (Spanish unless ?lang=en)."""
-        return HTMLResponse(page(lang_of(lang)), headers={"Cache-Control": "no-store"})
+        return HTMLResponse(page(as_lang(lang)), headers={"Cache-Control": "no-store"})
 
     @routes.get("/chat/static/chat.js", include_in_schema=False)
     async def chat_script() -> FileResponse:
@@ -104,7 +104,7 @@ def router(services: Services) -> APIRouter:
         ) or not text.strip():
             return JSONResponse({"error": "malformed"}, status_code=400)
         scoped = hashlib.sha256(f"{session_id}:{message_id}".encode()).hexdigest()
-        payload = {"chat_type": "private", "lang_hint": lang_of(body.get("lang"))}
+        payload = {"chat_type": "private", "lang_hint": as_lang(body.get("lang"))}
         try:
             stored = await accept(services, channel="web", provider_id=scoped,
                                   sender=session_id, text=text, payload=payload)
