@@ -88,7 +88,8 @@ def report(hotline: Hotline, database: Database, person: TerminalChat, first: st
         if len(found) > before:
             return found[-1], seen
         text = next_answer(hotline, state_of(database, person), lang)
-    raise AssertionError("no case after %d turns:\n%s" % (MAX_TURNS, "\n".join(seen[-6:])))
+    last = "\n".join(seen[-6:])
+    raise AssertionError(f"no case after {MAX_TURNS} turns:\n{last}")
 
 
 @pytest.mark.parametrize("lang", ["es", "en"])
