@@ -30,6 +30,18 @@ from bot.outbox import BACKOFF_BASE
 logger = logging.getLogger(__name__)
 
 
+async def _prepare_until_ready(engine: Engine, db: Database, retry: float = 5.0) -> None:
+    """Sync desks at start; if the database is down, keep trying (health says 503 meanwhile)."""
+    while True:
+        try:
+            await run_in_threadpool(engine.prepare, db)
+            return
+        except Exception as exc:
+            logger.error("start-up preparation failed (%s); retrying in %.0f s",
+                         type(exc).__name__, retry)
+            await asyncio.sleep(retry)
+
+
 def create_app(
     settings: Settings, database: Database | None = None, *, engine: Engine | None = None,
     backoff_base: float = BACKOFF_BASE, poll_interval: float = 1.0, sweeps: bool = True,
@@ -61,7 +73,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logger.info("hotline starting (database: %s; telegram: %s; twilio: %s)",
                     db.engine.dialect.name, settings.telegram_enabled, settings.twilio_enabled)
-        await run_in_threadpool(engine.prepare, db)
+        preparing = asyncio.create_task(_prepare_until_ready(engine, db))
         processor.start()
         sender.start()
         if bot_channel is not None:
@@ -72,6 +84,7 @@ def create_app(
         try:
             yield
         finally:
+            preparing.cancel()
             if sweeps:
                 scheduler.shutdown(wait=False)
             if bot_channel is not None:
