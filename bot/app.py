@@ -63,7 +63,8 @@ def create_app(
         transports.append(twilio.TwilioTransport(settings))
     sender = Sender(db, transports, metrics=metrics, poll_interval=poll_interval,
                     backoff_base=backoff_base)
-    processor = Processor(db, engine, on_replies=sender.wake, metrics=metrics)
+    processor = Processor(db, engine, on_replies=sender.wake, metrics=metrics,
+                          busy_backlog=settings.busy_backlog)
     services = Services(settings=settings, db=db, metrics=metrics, processor=processor,
                         sender=sender)
     bot_channel = (telegram.TelegramChannel(services, telegram_transport)

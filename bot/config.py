@@ -75,6 +75,11 @@ class Settings(BaseSettings):
             "HOTLINE_FLOOD_PER_SENDER_PER_MINUTE", "flood_per_sender_per_minute"
         ),
     )
+    busy_backlog: int = Field(
+        default=100,
+        gt=0,
+        validation_alias=AliasChoices("HOTLINE_BUSY_BACKLOG", "busy_backlog"),
+    )
     sla_critical_minutes: int = Field(
         default=15,
         gt=0,

@@ -48,6 +48,7 @@ from bot.engine.model import (
 )
 from bot.engine.refs import new_ref
 from bot.erasure import erase_contact
+from bot.marks import claim_mark
 from bot.models import (
     CaseStatus,
     Contact,
@@ -67,6 +68,7 @@ logger = logging.getLogger(__name__)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 MAX_ATTEMPTS = 3
+BUSY_NOTICE_WINDOW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +196,30 @@ class Hotline:
             contact.lang = step.state.lang
             message.status = InboundStatus.processed
             return self._enqueue(session, contact, replies, now, inbound_id=message.id,
+                                 render_as=payload.get("render_as"))
+
+    def acknowledge_busy(
+        self, db: Database, inbound_id: int, *, now: datetime | None = None
+    ) -> list[int]:
+        """In a surge: tell the person at once that their message is safe and in line.
+
+        Sent at most once per person per ten minutes, before their message is processed;
+        the message itself stays in the inbox and is processed in its turn.
+        """
+        now = now or utcnow()
+        with db.write() as session:
+            message = session.get(InboundMessage, inbound_id)
+            if message is None or message.status != InboundStatus.pending:
+                return []
+            window = int(now.timestamp() // BUSY_NOTICE_WINDOW.total_seconds())
+            key = f"{message.channel}:{message.sender_hash}:{window}"
+            if not claim_mark(session, "busy_notice", key, now):
+                return []
+            payload = message.payload or {}
+            contact = get_or_create_contact(session, message.channel, message.sender, now,
+                                            as_lang(payload.get("lang_hint")))
+            lang = as_lang(contact.lang)
+            return self._enqueue(session, contact, [Reply(i18n.t("common.busy", lang))], now,
                                  render_as=payload.get("render_as"))
 
     def _count_burst(self, contact: Contact, now: datetime) -> int:

@@ -271,3 +271,43 @@ def test_pending_sweep_processes_messages_left_by_a_crash(
     assert hotline.process_pending(database, now=later) == 1
     with database.read() as session:
         assert session.exec(select(InboundMessage)).one().status == InboundStatus.processed
+
+
+def test_busy_notice_once_per_person_and_message_still_processed(
+    database: Database, hotline: Hotline
+) -> None:
+    """In a surge the person hears at once that the message is saved; it is still answered."""
+    hotline.prepare(database)
+    ids = []
+    with database.write() as session:
+        for n in range(2):
+            ids.append(store_inbound(session, channel="sms", provider_id=f"SMbusy{n}",
+                                     sender="+17135550120", text="redada ahorita"))
+    first = hotline.acknowledge_busy(database, ids[0])
+    assert len(first) == 1 and hotline.acknowledge_busy(database, ids[1]) == []
+    with database.read() as session:
+        notice = session.get(OutboundMessage, first[0])
+        assert notice is not None and "911" in notice.text
+    assert hotline.process(database, ids[0])  # the real answer still comes, in its turn
+
+
+async def test_processor_sends_busy_notices_when_the_backlog_is_deep(
+    database: Database, hotline: Hotline
+) -> None:
+    """With more messages waiting than HOTLINE_BUSY_BACKLOG, new writers get the notice."""
+    import asyncio
+
+    from bot.channels.pipeline import Processor
+
+    hotline.prepare(database)
+    processor = Processor(database, hotline, on_replies=lambda: None, busy_backlog=2)
+    with database.write() as session:
+        ids = [store_inbound(session, channel="sms", provider_id=f"SMq{n}",
+                             sender=f"+1713555013{n}", text="hola") for n in range(4)]
+    for n, inbound_id in enumerate(ids):  # workers not started: the queue only grows
+        assert inbound_id is not None
+        processor.submit(inbound_id, sender=f"+1713555013{n}")
+    await asyncio.sleep(0.5)
+    with database.read() as session:
+        notices = session.exec(select(OutboundMessage)).all()
+    assert len(notices) == 2  # the 3rd and 4th writers, when 2 were already waiting

@@ -43,22 +43,30 @@ class Engine(Protocol):
         """Run stored messages still pending after `older_than`; return how many."""
         ...
 
+    def acknowledge_busy(
+        self, db: Database, inbound_id: int, *, now: datetime | None = None
+    ) -> list[int]:
+        """In a surge, tell the sender at once their message is saved (once per window)."""
+        ...
+
 
 class Processor:
     """A small pool of workers that run submitted inbound ids through the engine."""
 
     def __init__(
         self, db: Database, engine: Engine, *, on_replies: Callable[[], None],
-        metrics: Metrics | None = None, workers: int = 2,
+        metrics: Metrics | None = None, workers: int = 2, busy_backlog: int = 100,
     ) -> None:
         self.db = db
         self.engine = engine
         self.on_replies = on_replies
         self.metrics = metrics
         self.workers = max(1, workers)
+        self.busy_backlog = busy_backlog
         self._queues: list[asyncio.Queue[int | None]] = [
             asyncio.Queue(QUEUE_SIZE) for _ in range(self.workers)]
         self._tasks: list[asyncio.Task[None]] = []
+        self._acks: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
         """Start the workers."""
@@ -81,10 +89,31 @@ class Processor:
     def submit(self, inbound_id: int, sender: str = "") -> None:
         """Queue a stored message on its sender's worker (when full, the sweep catches up)."""
         queue = self._queues[zlib.crc32(sender.encode()) % len(self._queues)]
+        if self.backlog() >= self.busy_backlog:
+            task = asyncio.create_task(self._acknowledge(inbound_id))
+            self._acks.add(task)
+            task.add_done_callback(self._acks.discard)
         try:
             queue.put_nowait(inbound_id)
         except asyncio.QueueFull:
             logger.warning("processing queue full; inbound %s left to the sweep", inbound_id)
+
+    def backlog(self) -> int:
+        """Messages waiting in this process's queues."""
+        return sum(queue.qsize() for queue in self._queues)
+
+    async def _acknowledge(self, inbound_id: int) -> None:
+        """Surge: an immediate 'saved, in line, 911 if in danger' before the real answer."""
+        try:
+            sent = await asyncio.to_thread(self.engine.acknowledge_busy, self.db, inbound_id)
+        except Exception as exc:
+            logger.warning("inbound %s: busy notice failed (%s)", inbound_id,
+                           type(exc).__name__)
+            return
+        if sent:
+            self._count("busy_notice")
+            with contextlib.suppress(Exception):
+                self.on_replies()
 
     async def _work(self, queue: asyncio.Queue[int | None]) -> None:
         while (inbound_id := await queue.get()) is not None:

@@ -82,6 +82,7 @@ SERVICE_KEYS: Final = frozenset(
         "status.not_found",
         "common.error",
         "common.too_fast",
+        "common.busy",
     }
 )
 # Every UPPER_CASE string constant above that holds a dotted key, plus the generated ones.

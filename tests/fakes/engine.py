@@ -49,6 +49,11 @@ class EchoEngine:
             session.flush()
             return [r.id for r in rows if r.id is not None]
 
+    def acknowledge_busy(self, db: Database, inbound_id: int, *,
+                         now: datetime | None = None) -> list[int]:
+        """The echo engine never reports a surge."""
+        return []
+
     def prepare(self, db: Database) -> None:
         """Nothing to prepare: the echo engine opens no cases."""
 
