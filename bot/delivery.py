@@ -25,6 +25,7 @@ from bot.models import utcnow
 from bot.outbox import (
     BACKOFF_BASE,
     LEASE,
+    OPT_OUT_NOTICE,
     Claim,
     claim_due,
     mark_failed,
@@ -166,7 +167,7 @@ class Sender:
 
     async def _deliver(self, transport: Transport, claim: Claim) -> None:
         address, opted_out = await asyncio.to_thread(recipient, self.db, claim.contact_id)
-        if address is None or opted_out:
+        if address is None or (opted_out and claim.kind != OPT_OUT_NOTICE):
             reason = "opted out" if opted_out else "contact erased"
             await self._record(mark_suppressed, self.db, claim.id, reason=reason, now=utcnow())
             self._count(claim, "suppressed")

@@ -144,6 +144,9 @@ class OutboundMessage(SQLModel, table=True):
     channel: str = Field(max_length=16)
     inbound_id: int | None = Field(default=None, foreign_key="inboundmessage.id")
     seq: int = 0  # position among the replies to one inbound message
+    # "reply" (the bot), "staff", "alert", or "opt_out_notice": the one message an opted-out
+    # person still receives, confirming the opt-out.
+    kind: str = Field(default="reply", max_length=24, sa_column_kwargs={"server_default": "reply"})
     case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
     text: str = Field(sa_type=EncryptedText)
     options: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON))

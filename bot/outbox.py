@@ -55,6 +55,10 @@ class Claim:
     options: list[dict[str, str]]
     attempts: int
     created_at: datetime
+    kind: str = "reply"
+
+
+OPT_OUT_NOTICE: Final = "opt_out_notice"  # the one message sent after an opt-out
 
 
 def backoff(attempts: int, *, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP) -> float:
@@ -88,12 +92,12 @@ def claim_due(
         .values(status=OutboundStatus.sending.value, attempts=_T.c.attempts + 1,
                 next_attempt_at=now + lease, updated_at=now)
         .returning(_T.c.id, _T.c.contact_id, _T.c.channel, _T.c.text, _T.c.options,
-                   _T.c.attempts, _T.c.created_at)
+                   _T.c.attempts, _T.c.created_at, _T.c.kind)
     )
     with db.write() as session:
         rows = session.execute(statement).all()
     claims = [Claim(r.id, r.contact_id, r.channel, r.text, list(r.options or []), r.attempts,
-                    r.created_at) for r in rows]
+                    r.created_at, r.kind) for r in rows]
     return sorted(claims, key=lambda c: c.id)
 
 

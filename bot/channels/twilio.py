@@ -32,7 +32,7 @@ from bot.contacts import get_or_create_contact, set_opted_out
 from bot.delivery import OptedOutError, RateLimiter, RetryLater
 from bot.errors import ChannelSendError, PermanentSendError
 from bot.models import InboundMessage, InboundStatus, OutboundMessage, utcnow
-from bot.outbox import Claim, record_status
+from bot.outbox import OPT_OUT_NOTICE, Claim, record_status
 from bot.types import as_lang
 
 from .common import Services, accept
@@ -46,10 +46,13 @@ EMPTY_TWIML: Final = '<?xml version="1.0" encoding="UTF-8"?><Response></Response
 OPTED_OUT_CODE: Final = 21610
 STOP_WORDS: Final = frozenset(
     {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ALTO", "PARAR", "BAJA"})
+SPANISH_WORDS: Final = frozenset({"ALTO", "PARAR", "BAJA", "ALTA", "AYUDA"})
 START_WORDS: Final = frozenset({"START", "ALTA", "UNSTOP"})
 HELP_WORDS: Final = frozenset({"HELP", "AYUDA", "INFO"})
 # Keywords Twilio itself answers on SMS long codes: we stay quiet there to avoid two replies.
-TWILIO_ANSWERS: Final = frozenset({"START", "UNSTOP"})
+# Words Twilio itself answers on an SMS long code (its own confirmation goes out).
+TWILIO_ANSWERS: Final = frozenset(
+    {"START", "UNSTOP", "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 Keyword = Literal["stop", "start", "help"]
 
 
@@ -122,9 +125,11 @@ def handle_keyword(session: Session, inbound_id: int, found: tuple[Keyword, str]
     else:
         contact = set_opted_out(session, message.channel, message.sender, kind == "stop", now)
         quiet = message.channel == "sms" and word in TWILIO_ANSWERS
-        if kind == "start" and not quiet:
-            _reply(session, message, contact.id, i18n.t("channel.resubscribed",
-                                                     as_lang(contact.lang)), now)
+        if not quiet:
+            key = "channel.resubscribed" if kind == "start" else "channel.opted_out"
+            lang = "es" if word in SPANISH_WORDS else contact.lang
+            _reply(session, message, contact.id, i18n.t(key, as_lang(lang)), now,
+                   kind="reply" if kind == "start" else OPT_OUT_NOTICE)
     message.status, message.processed_at = InboundStatus.processed, now
     message.contact_id = contact.id
     contact.last_inbound_at = now
@@ -132,12 +137,13 @@ def handle_keyword(session: Session, inbound_id: int, found: tuple[Keyword, str]
 
 
 def _reply(
-    session: Session, message: InboundMessage, contact_id: int | None, text: str, now: datetime
+    session: Session, message: InboundMessage, contact_id: int | None, text: str, now: datetime,
+    kind: str = "reply",
 ) -> None:
     assert contact_id is not None
     session.add(OutboundMessage(contact_id=contact_id, channel=message.channel,
                                 inbound_id=message.id, seq=0, text=text, created_at=now,
-                                next_attempt_at=now, updated_at=now))
+                                next_attempt_at=now, updated_at=now, kind=kind))
 
 
 class TwilioTransport:

@@ -128,7 +128,7 @@ async def test_mms_media_are_stored_as_evidence_references(
 async def test_stop_suppresses_everything_until_start(
     database: Database, tmp_path: Path, twilio_api: Fake
 ) -> None:
-    """After BAJA a staff message is suppressed; after ALTA the next one is delivered."""
+    """BAJA is confirmed once; then a staff message is suppressed; after ALTA it flows again."""
     fake, server = twilio_api
     engine = EchoEngine()
     app = fast_app(settings_for(tmp_path, twilio_api=server.url), database, engine)
@@ -138,6 +138,7 @@ async def test_stop_suppresses_everything_until_start(
         await post_twilio(client, PATH, sms("SM401", ANA, " Baja! "))
         contact_id = contacts(database)[0].id or 0
         await wait_for(lambda: contacts(database)[0].opted_out, what="opt-out")
+        await wait_for(lambda: len(fake.sent) == 2, what="opt-out confirmation")
         held = add_staff_message(database, contact_id, "¿Sigue ahí?")
         app.state.services.sender.wake()
         await wait_for(lambda: outbound_rows(database)[-1].status == OutboundStatus.suppressed,
@@ -146,10 +147,11 @@ async def test_stop_suppresses_everything_until_start(
         await wait_for(lambda: not contacts(database)[0].opted_out, what="opt-in")
         add_staff_message(database, contact_id, "Le llamamos mañana")
         app.state.services.sender.wake()
-        await wait_for(lambda: len(fake.sent) == 3, what="confirmation and staff message")
+        await wait_for(lambda: len(fake.sent) == 4, what="confirmation and staff message")
         await settle()
-    assert fake.bodies()[0] == "echo: hola" and fake.bodies()[2] == "Le llamamos mañana"
-    assert "volverá a recibir" in fake.bodies()[1]
+    assert fake.bodies()[0] == "echo: hola" and fake.bodies()[3] == "Le llamamos mañana"
+    assert "ALTA" in fake.bodies()[1] and "¿Sigue ahí?" not in fake.bodies()
+    assert "volverá a recibir" in fake.bodies()[2]
     assert engine.seen == [inbound_rows(database)[0].id]  # keywords never reach the engine
     statuses = {r.id: r.status for r in outbound_rows(database)}
     assert statuses[held] == OutboundStatus.suppressed
