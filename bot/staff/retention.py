@@ -1,0 +1,106 @@
+"""Retention: personal data goes after `retention_days`; anonymous figures stay.
+
+`purge_expired` erases (with `bot.erasure`):
+- cases resolved more than `retention_days` ago (`erase_case`: words, answers, location,
+  history details; intent, priority, desk and dates stay);
+- people with nothing live left: no unresolved case, no case resolved within the period,
+  and no message or conversation activity within it (abandoned conversations included) —
+  `erase_contact` clears their messages, conversation state and cases;
+- the address (phone number, chat id) of contacts erased more than a day ago (kept that long
+  so the erasure's confirmation can still be delivered);
+- the place labels and notes of incidents whose last report is older than the period.
+Each step selects only rows not yet erased, so running it again (or in two processes) does
+nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Final
+
+from sqlalchemy import exists, or_
+from sqlmodel import col, select, update
+
+from bot.cases import OPEN_STATUSES
+from bot.db import Database
+from bot.erasure import erase_case, erase_contact
+from bot.models import Case, CaseStatus, Contact, Conversation, Incident
+
+logger = logging.getLogger(__name__)
+
+BATCH: Final = 500
+ADDRESS_GRACE: Final = timedelta(days=1)
+
+
+def purge_expired(db: Database, *, now: datetime, retention_days: int) -> dict[str, int]:
+    """Erase personal data older than the retention period; return counts per kind."""
+    cutoff = now - timedelta(days=retention_days)
+    counts = {
+        "cases": _erase_cases(db, now, cutoff),
+        "contacts": _erase_contacts(db, now, cutoff),
+        "addresses": _clear_addresses(db, now),
+        "incidents": _clear_incidents(db, cutoff),
+    }
+    if any(counts.values()):
+        logger.info("retention: erased %(cases)s case(s), %(contacts)s contact(s), "
+                    "%(addresses)s address(es), %(incidents)s incident label(s)", counts)
+    return counts
+
+
+def _erase_cases(db: Database, now: datetime, cutoff: datetime) -> int:
+    query = select(Case).where(
+        Case.status == CaseStatus.resolved, col(Case.erased_at).is_(None),
+        col(Case.resolved_at) < cutoff,
+    ).limit(BATCH)
+    if not db.is_sqlite:
+        query = query.with_for_update(skip_locked=True)
+    with db.write() as session:
+        cases = list(session.exec(query).all())
+        for case in cases:
+            erase_case(session, case, now)
+    return len(cases)
+
+
+def _erase_contacts(db: Database, now: datetime, cutoff: datetime) -> int:
+    live_case = exists().where(
+        col(Case.contact_id) == col(Contact.id),
+        or_(col(Case.status).in_(OPEN_STATUSES), col(Case.resolved_at) >= cutoff),
+    )
+    recent_talk = exists().where(
+        col(Conversation.contact_id) == col(Contact.id), col(Conversation.updated_at) >= cutoff
+    )
+    query = select(Contact).where(
+        col(Contact.erased_at).is_(None), col(Contact.created_at) < cutoff,
+        or_(col(Contact.last_inbound_at).is_(None), col(Contact.last_inbound_at) < cutoff),
+        ~live_case, ~recent_talk,
+    ).limit(BATCH)
+    if not db.is_sqlite:
+        query = query.with_for_update(skip_locked=True, of=Contact)
+    with db.write() as session:
+        contacts = list(session.exec(query).all())
+        for contact in contacts:
+            erase_contact(session, contact, now)
+    return len(contacts)
+
+
+def _clear_addresses(db: Database, now: datetime) -> int:
+    statement = (
+        update(Contact)
+        .where(col(Contact.erased_at) < now - ADDRESS_GRACE, col(Contact.address).is_not(None))
+        .values(address=None, display_name=None)
+    )
+    with db.write() as session:
+        return int(session.exec(statement).rowcount)
+
+
+def _clear_incidents(db: Database, cutoff: datetime) -> int:
+    statement = (
+        update(Incident)
+        .where(col(Incident.last_report_at) < cutoff,
+               or_(col(Incident.label).is_not(None), col(Incident.note).is_not(None)))
+        .values(label=None, note=None)
+    )
+    with db.write() as session:
+        return int(session.exec(statement).rowcount)
+

@@ -1,0 +1,290 @@
+"""The staff dashboard under `/staff/`: server-rendered pages in Spanish and English.
+
+Login by name and password sets a signed session cookie; every form carries the session's
+CSRF token (a post without it gets 403). Pages: the desk queue (auto-refreshing), a case
+with its actions, incidents, and per-desk figures with a CSV export. Reporter text is only
+ever rendered through Jinja's autoescaping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlmodel import Session, col, select
+
+from bot import i18n
+from bot.models import Case, Desk, Staff, utcnow
+from bot.staff import actions
+from bot.staff.access import is_supervisor, require_desk, sees_all
+from bot.staff.api import figures_to_csv
+from bot.staff.auth import check_login
+from bot.staff.deps import ServicesDep, StaffServices, http_errors, read_session, session_staff
+from bot.staff.queue import claim_next, queue_items, release
+from bot.staff.schemas import CANNED, OUTCOMES
+from bot.staff.session import COOKIE_NAME, MAX_AGE, StaffSession, csrf_ok
+from bot.staff.views import case_detail, desk_figures, incidents, staff_names, visible_desks
+
+router = APIRouter(prefix="/staff", include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+REFRESH_SECONDS: Final = 30
+FLASHES: Final = frozenset({"empty", "claimed", "replied", "noted", "transferred", "escalated",
+                            "resolved", "released", "verified", "error"})
+CsrfField = Annotated[str | None, Form()]
+
+
+def _lang(request: Request, session: StaffSession | None) -> str:
+    if session is not None:
+        return actions.as_lang(session.lang)
+    accept = request.headers.get("accept-language", "").lower()
+    return "en" if accept.startswith("en") else "es"
+
+
+def _translator(lang: str) -> Callable[..., str]:
+    code = actions.as_lang(lang)
+
+    def tr(key: str, **values: object) -> str:
+        return i18n.t(key, code, **values)
+
+    return tr
+
+
+def _minutes_left(due: datetime | None, now: datetime) -> int | None:
+    return None if due is None else int((due - now).total_seconds() // 60)
+
+
+def _when(value: datetime | None) -> str:
+    return "" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _page(request: Request, services: StaffServices, name: str, session: StaffSession,
+          staff: Staff | None, status_code: int = 200, **context: Any) -> Response:
+    """Render a template with the language, translator, CSRF token and helpers."""
+    lang = _lang(request, session)
+    flash = request.query_params.get("m")
+    response = templates.TemplateResponse(request, name, {
+        "lang": lang, "tr": _translator(lang), "csrf": session.csrf, "staff": staff,
+        "now": utcnow(), "minutes_left": _minutes_left, "when": _when,
+        "flash": flash if flash in FLASHES else None, **context,
+    }, status_code=status_code)
+    _store(response, services, session)
+    return response
+
+
+def _store(response: Response, services: StaffServices, session: StaffSession) -> None:
+    response.set_cookie(
+        COOKIE_NAME, services.signer.dump(session), max_age=int(MAX_AGE.total_seconds()),
+        path="/staff", httponly=True, samesite="lax", secure=services.secure_cookies,
+    )
+
+
+def _signed_in(request: Request, services: StaffServices) -> tuple[StaffSession, Staff]:
+    """The session and staff member, or a redirect to the login page."""
+    session = read_session(request, services)
+    staff = session_staff(services, session)
+    if session is None or staff is None:
+        raise HTTPException(status_code=303, headers={"Location": "/staff/login"})
+    return session, staff
+
+
+def _posted(request: Request, services: StaffServices, csrf: str | None
+            ) -> tuple[StaffSession, Staff]:
+    """Like `_signed_in`, and refuse (403) a form without the session's CSRF token."""
+    session, staff = _signed_in(request, services)
+    if not csrf_ok(session, csrf):
+        raise HTTPException(status_code=403, detail="missing or wrong CSRF token")
+    return session, staff
+
+
+def _back(url: str, flash: str | None = None) -> RedirectResponse:
+    target = f"{url}{'&' if '?' in url else '?'}m={flash}" if flash else url
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/login")
+def login_page(request: Request, services: ServicesDep) -> Response:
+    """The login form (it starts an anonymous session holding the form's CSRF token)."""
+    session = read_session(request, services)
+    if session is None:
+        session = services.signer.new(None, _lang(request, None), utcnow())
+    return _page(request, services, "login.html", session, None, error=None)
+
+
+@router.post("/login")
+def login(request: Request, services: ServicesDep, name: Annotated[str, Form()] = "",
+          password: Annotated[str, Form()] = "", csrf: CsrfField = None) -> Response:
+    """Check the password (locking the account after five failures) and start a session."""
+    session = read_session(request, services)
+    if session is None or not csrf_ok(session, csrf):
+        raise HTTPException(status_code=403, detail="missing or wrong CSRF token")
+    now = utcnow()
+    with services.db.write() as db_session:
+        staff = check_login(db_session, name, password, now)
+    if staff is None:
+        return _page(request, services, "login.html", session, None, status_code=401,
+                     error="staff.login.failed")
+    response = _back("/staff/")
+    _store(response, services, services.signer.new(staff.id, session.lang, now))
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, services: ServicesDep, csrf: CsrfField = None) -> Response:
+    """End the session."""
+    _posted(request, services, csrf)
+    response = _back("/staff/login")
+    response.delete_cookie(COOKIE_NAME, path="/staff")
+    return response
+
+
+@router.post("/lang")
+def set_lang(request: Request, services: ServicesDep, lang: Annotated[str, Form()] = "es",
+             back: Annotated[str, Form()] = "/staff/", csrf: CsrfField = None) -> Response:
+    """Switch the dashboard's language."""
+    session = read_session(request, services)
+    if session is None or not csrf_ok(session, csrf):
+        raise HTTPException(status_code=403, detail="missing or wrong CSRF token")
+    response = _back(back if back.startswith("/staff/") else "/staff/")
+    _store(response, services, session.with_lang(actions.as_lang(lang)))
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def queue_page(request: Request, services: ServicesDep,
+               desk: str | None = Query(default=None)) -> Response:
+    """The desk's queue, most urgent first, refreshing itself."""
+    session, staff = _signed_in(request, services)
+    wanted = desk or staff.desk_id
+    with http_errors():
+        require_desk(staff, wanted)
+    with services.db.read() as db_session:
+        items = queue_items(db_session, wanted)
+        names = staff_names(db_session, (i.claimed_by for i in items))
+        desks = visible_desks(db_session, staff)
+        figures = desk_figures(db_session, [wanted], utcnow())[0]
+    return _page(request, services, "queue.html", session, staff, items=items, names=names,
+                 desk=wanted, desks=desks, figures=figures, refresh=REFRESH_SECONDS)
+
+
+@router.post("/claim")
+def claim(request: Request, services: ServicesDep, desk: Annotated[str, Form()] = "",
+          csrf: CsrfField = None) -> Response:
+    """Claim the next case of the desk and open it."""
+    _, staff = _posted(request, services, csrf)
+    wanted = desk or staff.desk_id
+    with http_errors():
+        case = claim_next(services.db, staff, wanted, utcnow())
+    if case is None:
+        return _back(f"/staff/?desk={wanted}", "empty")
+    return _back(f"/staff/cases/{case.ref}", "claimed")
+
+
+@router.get("/cases/{ref}", response_class=HTMLResponse)
+def case_page(request: Request, services: ServicesDep, ref: str) -> Response:
+    """A case in full, with its action forms."""
+    session, staff = _signed_in(request, services)
+    now = utcnow()
+    with http_errors(), services.db.write() as db_session:
+        case = actions.case_for(db_session, staff, ref)
+        detail = case_detail(db_session, staff, case, now)
+        names = staff_names(db_session, [detail.claimed_by])
+        desks = list(db_session.exec(
+            select(Desk.id).where(col(Desk.active).is_(True)).order_by(col(Desk.id))
+        ).all())
+    return _page(request, services, "case.html", session, staff, case=detail, names=names,
+                 desks=desks, outcomes=OUTCOMES, canned=CANNED,
+                 supervisor=is_supervisor(staff))
+
+
+@router.post("/cases/{ref}/{action}")
+def case_action(
+    request: Request, services: ServicesDep, ref: str, action: str, csrf: CsrfField = None,
+    text: Annotated[str, Form()] = "", canned: Annotated[str, Form()] = "",
+    desk: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
+    outcome: Annotated[str, Form()] = "",
+) -> Response:
+    """Carry out one action on the case from its page's forms."""
+    _, staff = _posted(request, services, csrf)
+    now = utcnow()
+    try:
+        with http_errors(), services.db.write() as db_session:
+            case = actions.case_for(db_session, staff, ref)
+            page, flash = _act(db_session, staff, case, action, now, text=text, canned=canned,
+                               desk=desk, reason=reason, outcome=outcome)
+    except HTTPException as exc:
+        if exc.status_code not in (409, 422):
+            raise
+        return _back(f"/staff/cases/{ref}", "error")
+    return _back(page, flash)
+
+
+def _act(db_session: Session, staff: Staff, case: Case, action: str, now: datetime, *,
+         text: str, canned: str, desk: str, reason: str, outcome: str) -> tuple[str, str]:
+    """Apply one case-page action; return where to go next and the flash code."""
+    page = f"/staff/cases/{case.ref}"
+    if action == "note":
+        actions.add_note(db_session, staff, case, text, now)
+        flash = "noted"
+    elif action == "reply":
+        actions.reply(db_session, staff, case, now, text=text or None,
+                      canned=canned or None)
+        flash = "replied"
+    elif action == "transfer":
+        actions.transfer(db_session, staff, case, desk, reason, now)
+        page, flash = "/staff/", "transferred"
+    elif action == "escalate":
+        actions.escalate(db_session, staff, case, reason, now)
+        flash = "escalated"
+    elif action == "resolve":
+        actions.resolve(db_session, staff, case, outcome, text, now)
+        page, flash = "/staff/", "resolved"
+    elif action == "release":
+        release(db_session, staff, case, now)
+        page, flash = "/staff/", "released"
+    else:
+        raise HTTPException(status_code=404, detail="unknown action")
+    return page, flash
+
+
+@router.get("/incidents", response_class=HTMLResponse)
+def incidents_page(request: Request, services: ServicesDep) -> Response:
+    """Recent incidents: grouped raid reports and their verification state."""
+    session, staff = _signed_in(request, services)
+    with services.db.read() as db_session:
+        rows = incidents(db_session, staff, None if sees_all(staff) else staff.desk_id,
+                         utcnow())
+    return _page(request, services, "incidents.html", session, staff, incidents=rows)
+
+
+@router.post("/incidents/{incident_id}/verify")
+def verify(request: Request, services: ServicesDep, incident_id: int, csrf: CsrfField = None,
+           state: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "") -> Response:
+    """Record staff's verdict on an incident."""
+    _, staff = _posted(request, services, csrf)
+    with http_errors(), services.db.write() as db_session:
+        actions.verify_incident(db_session, staff, incident_id, state, note, utcnow())
+    return _back("/staff/incidents", "verified")
+
+
+@router.get("/figures", response_class=HTMLResponse)
+def figures_page(request: Request, services: ServicesDep) -> Response:
+    """Per-desk figures: open, claimed, breached and the median time to first response."""
+    session, staff = _signed_in(request, services)
+    with services.db.read() as db_session:
+        rows = desk_figures(db_session, visible_desks(db_session, staff), utcnow())
+    return _page(request, services, "figures.html", session, staff, rows=rows)
+
+
+@router.get("/figures.csv")
+def figures_csv(request: Request, services: ServicesDep) -> Response:
+    """The per-desk figures as a CSV download."""
+    _, staff = _signed_in(request, services)
+    with services.db.read() as db_session:
+        rows = desk_figures(db_session, visible_desks(db_session, staff), utcnow())
+    return PlainTextResponse(figures_to_csv(rows), media_type="text/csv", headers={
+        "Content-Disposition": 'attachment; filename="hotline-figures.csv"'})
