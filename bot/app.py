@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
@@ -25,7 +26,17 @@ from bot.db import Database
 from bot.delivery import Sender, Transport
 from bot.jobs import build_scheduler, refresh_metrics
 from bot.metrics import CONTENT_TYPE, Metrics
+from bot.models import utcnow
 from bot.outbox import BACKOFF_BASE
+from bot.staff import mount_staff
+from bot.staff.sweeps import (
+    alert_targets,
+    escalate_breached,
+    purge_expired,
+    release_case_leases,
+    send_daily_digests,
+    send_followups,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +51,27 @@ async def _prepare_until_ready(engine: Engine, db: Database, retry: float = 5.0)
             logger.error("start-up preparation failed (%s); retrying in %.0f s",
                          type(exc).__name__, retry)
             await asyncio.sleep(retry)
+
+
+def _staff_jobs(
+    db: Database, settings: Settings, wake: Callable[[], None]
+) -> dict[str, tuple[Callable[[], Awaitable[Any]], float]]:
+    """The casework sweeps: SLA escalation, claim leases, follow-ups, digests, retention."""
+    alerts = alert_targets(settings)
+
+    def job(sweep: Callable[..., Any], **options: Any) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            if await asyncio.to_thread(sweep, db, now=utcnow(), **options):
+                wake()
+        return run
+
+    return {
+        "escalate_breached": (job(escalate_breached, alerts=alerts), 60.0),
+        "release_case_leases": (job(release_case_leases), 60.0),
+        "send_followups": (job(send_followups), 300.0),
+        "send_daily_digests": (job(send_daily_digests, alerts=alerts), 900.0),
+        "purge_expired": (job(purge_expired, retention_days=settings.retention_days), 3600.0),
+    }
 
 
 def create_app(
@@ -79,7 +111,8 @@ def create_app(
         sender.start()
         if bot_channel is not None:
             bot_channel.start()
-        scheduler = build_scheduler(db, engine, sender=sender, metrics=metrics)
+        scheduler = build_scheduler(db, engine, sender=sender, metrics=metrics,
+                                    extra=_staff_jobs(db, settings, sender.wake))
         if sweeps:
             scheduler.start()
         try:
@@ -106,6 +139,7 @@ def create_app(
     app.include_router(telegram.router(services, bot_channel))
     app.include_router(twilio.router(services))
     app.include_router(webchat.router(services))
+    mount_staff(app, db, settings)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:

@@ -23,6 +23,7 @@ from bot.sla import SlaTargets, first_response_due
 from bot.triage import classify
 from bot.types import PRIORITY_RANK, Intent
 
+REOPEN_WITHIN = timedelta(days=7)
 OPEN_STATUSES = (CaseStatus.open, CaseStatus.claimed, CaseStatus.waiting)
 
 
@@ -232,3 +233,39 @@ def sync_desks(session: Session, desks: DeskDirectory) -> int:
             row.active = False
             changed += 1
     return changed
+
+
+def case_in_conversation(session: Session, contact_id: int, now: datetime,
+                         within: timedelta = REOPEN_WITHIN) -> Case | None:
+    """The case staff and this person are talking about: answered by staff and not closed,
+    waiting for the person, or resolved within `within`. A linked report gives its parent."""
+    case = session.exec(
+        select(Case).where(Case.contact_id == contact_id, col(Case.erased_at).is_(None))
+        .order_by(col(Case.created_at).desc())
+    ).first()
+    if case is not None and case.parent_id is not None:
+        case = session.get(Case, case.parent_id)
+    if case is None or case.erased_at is not None:
+        return None
+    if case.status == CaseStatus.waiting:
+        return case
+    if case.status in (CaseStatus.open, CaseStatus.claimed):
+        return case if case.first_response_at is not None else None
+    recent = case.resolved_at is not None and case.resolved_at >= now - within
+    return case if recent else None
+
+
+def reopen_on_message(
+    session: Session, contact_id: int, now: datetime, *, within: timedelta = REOPEN_WITHIN
+) -> Case | None:
+    """Put the contact's latest case back in its queue when they write again about it: a
+    case waiting for them, or one resolved within `within`. Returns the reopened case."""
+    case = case_in_conversation(session, contact_id, now, within)
+    if case is None or case.status not in (CaseStatus.waiting, CaseStatus.resolved):
+        return None
+    before = str(case.status)
+    case.status, case.claimed_by, case.lease_expires_at, case.updated_at = (
+        CaseStatus.open, None, None, now)
+    case.resolved_at, case.outcome = None, None
+    record_event(session, case, "reopened", "person", now, {"from": before})
+    return case

@@ -1,4 +1,4 @@
-"""The `hotline` command: serve, chat, classify, route, db upgrade."""
+"""The `hotline` command: serve, chat, classify, route, queue, staff, db upgrade."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 import typer
 
 from bot.config import Settings, get_settings
+from bot.db import Database
 from bot.errors import BotError
 
 app = typer.Typer(
@@ -18,6 +19,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+staff_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+app.add_typer(staff_app, name="staff")
 
 
 def _setup_logging(settings: Settings, *, quiet: bool = False) -> None:
@@ -51,21 +54,11 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending migration to the configured database."""
-    from bot.config import load_secret_key
-    from bot.conversations import Hotline
-    from bot.crypto import install_keyring
-    from bot.db import Database
-    from bot.migrate import current_revision, upgrade
+    from bot.migrate import current_revision
 
     settings = get_settings()
     _setup_logging(settings)
-    install_keyring(load_secret_key(settings))
-    upgrade(settings.resolved_database_url)
-    db = Database(settings.resolved_database_url)
-    try:
-        Hotline.load(settings).prepare(db)
-    finally:
-        db.dispose()
+    _database(settings).dispose()
     typer.echo(f"database at revision {current_revision(settings.resolved_database_url)}")
 
 
@@ -110,6 +103,80 @@ def route_location(location: str = typer.Argument(..., help="A ZIP code or a pla
     code, line = route_command(location)
     typer.echo(line, err=code != 0)
     raise typer.Exit(code)
+
+
+def _database(settings: Settings) -> Database:
+    """The configured database, migrated, with desks in place and keys installed."""
+    from bot.config import load_secret_key
+    from bot.conversations import Hotline
+    from bot.crypto import install_keyring
+    from bot.migrate import upgrade
+
+    install_keyring(load_secret_key(settings))
+    upgrade(settings.resolved_database_url)
+    db = Database(settings.resolved_database_url)
+    Hotline.load(settings).prepare(db)
+    return db
+
+
+@app.command()
+def queue(
+    desk: str = typer.Option(None, "--desk", help="Only this desk (default: every desk)."),
+    json_mode: bool = typer.Option(False, "--json", help="One JSON object per line."),
+) -> None:
+    """List the open cases in queue order (most urgent first)."""
+    from bot.staff.commands import queue_lines
+
+    settings = get_settings()
+    _setup_logging(settings, quiet=True)
+    db = _database(settings)
+    try:
+        for line in queue_lines(db, desk, json_mode):
+            typer.echo(line)
+    finally:
+        db.dispose()
+
+
+@staff_app.command("add")
+def staff_add(
+    name: str = typer.Option(..., "--name", help="The staff member's name (their login)."),
+    desk: str = typer.Option(..., "--desk", help="Their desk id, e.g. houston or central."),
+    role: str = typer.Option("agent", "--role", help="agent, supervisor or admin."),
+    password: bool = typer.Option(False, "--password", help="Also set a dashboard password."),
+) -> None:
+    """Create a staff account and print its API token once (it is stored hashed)."""
+    from bot.staff.commands import add_staff
+
+    secret = None
+    if password:
+        secret = typer.prompt("Dashboard password", hide_input=True, confirmation_prompt=True)
+    settings = get_settings()
+    _setup_logging(settings, quiet=True)
+    db = _database(settings)
+    try:
+        staff, token = add_staff(db, name=name, desk=desk, role=role, password=secret)
+    finally:
+        db.dispose()
+    typer.echo(f"created {staff.role} {staff.name!r} at desk {staff.desk_id}")
+    typer.echo(f"API token (shown once, keep it safe): {token}")
+
+
+@staff_app.command("password")
+def staff_password(
+    name: str = typer.Option(..., "--name", help="The staff member's name."),
+) -> None:
+    """Set or change a staff member's dashboard password (asked twice, never echoed)."""
+    from bot.staff.commands import set_password
+
+    secret = typer.prompt("New dashboard password", hide_input=True, confirmation_prompt=True)
+    settings = get_settings()
+    _setup_logging(settings, quiet=True)
+    db = _database(settings)
+    try:
+        set_password(db, name=name, password=secret)
+    finally:
+        db.dispose()
+    typer.echo("password set")
 
 
 def main() -> None:

@@ -102,6 +102,14 @@ class Settings(BaseSettings):
         gt=0,
         validation_alias=AliasChoices("HOTLINE_SLA_LOW_BUSINESS_DAYS", "sla_low_business_days"),
     )
+    alert_telegram_chat_id: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("HOTLINE_ALERT_TELEGRAM_CHAT_ID", "alert_telegram_chat_id"),
+    )
+    alert_sms_number: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("HOTLINE_ALERT_SMS_NUMBER", "alert_sms_number"),
+    )
 
     telegram_bot_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "telegram_bot_token")
@@ -170,7 +178,9 @@ class Settings(BaseSettings):
     def _empty_secret_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         return None if value is None or value.get_secret_value() == "" else value
 
-    @field_validator("twilio_account_sid", "twilio_from_number")
+    @field_validator(
+        "twilio_account_sid", "twilio_from_number", "alert_telegram_chat_id", "alert_sms_number"
+    )
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:
         return value or None

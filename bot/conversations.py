@@ -22,16 +22,19 @@ from sqlmodel import Session, col, select
 from bot import i18n
 from bot.cases import (
     Report,
+    case_in_conversation,
     find_case,
     latest_open_case,
     open_case,
     record_event,
+    reopen_on_message,
     sync_desks,
 )
 from bot.config import PROJECT_ROOT, Settings
 from bot.contacts import get_or_create_contact
 from bot.db import Database
 from bot.engine import advance, load_flows
+from bot.engine.commands import command_of
 from bot.engine.flows import Flows
 from bot.engine.model import (
     AttachEvidence,
@@ -50,6 +53,7 @@ from bot.engine.refs import new_ref
 from bot.erasure import erase_contact
 from bot.marks import claim_mark
 from bot.models import (
+    Case,
     CaseStatus,
     Contact,
     Conversation,
@@ -181,6 +185,16 @@ class Hotline:
                 conversation = Conversation(contact_id=contact.id, updated_at=now)
                 session.add(conversation)
             state = ConversationState.from_dict(conversation.state or {"lang": contact.lang})
+            talking = self._talking_with_staff(session, contact, state, message, now)
+            if talking is not None:  # a reply to staff: it goes to the case, not the menu
+                reopen_on_message(session, talking.contact_id or contact.id or 0, now)
+                record_event(session, talking, "message", "person", now,
+                             {"inbound_id": message.id})
+                conversation.updated_at = now
+                message.status = InboundStatus.processed
+                forwarded = Reply(i18n.t("case.forwarded", state.lang, ref=talking.ref))
+                return self._enqueue(session, contact, [forwarded], now, inbound_id=message.id,
+                                     render_as=payload.get("render_as"))
             step = advance(self.flows, state, _inbound(message, payload),
                            Context(now=now, new_ref=new_ref(), classify=hints_for,
                                    expire_after=self.expire_after))
@@ -221,6 +235,23 @@ class Hotline:
             lang = as_lang(contact.lang)
             return self._enqueue(session, contact, [Reply(i18n.t("common.busy", lang))], now,
                                  render_as=payload.get("render_as"))
+
+    def _talking_with_staff(
+        self, session: Session, contact: Contact, state: ConversationState,
+        message: InboundMessage, now: datetime,
+    ) -> Case | None:
+        """The case this message continues, when the person is answering staff."""
+        text = clean_text(message.text)
+        if state.flow is not None or state.pending is not None or contact.id is None:
+            return None
+        if not (text or message.payload) or command_of(text) is not None:
+            return None
+        case = case_in_conversation(session, contact.id, now)
+        if case is not None and case.status == CaseStatus.resolved:
+            # After resolution, only what is not a new report reopens the old case.
+            if hints_for(text).intent not in ("other", "status"):
+                return None
+        return case
 
     def _count_burst(self, contact: Contact, now: datetime) -> int:
         """Count this message in the sender's current one-minute window; return the count."""

@@ -311,3 +311,37 @@ async def test_processor_sends_busy_notices_when_the_backlog_is_deep(
     with database.read() as session:
         notices = session.exec(select(OutboundMessage)).all()
     assert len(notices) == 2  # the 3rd and 4th writers, when 2 were already waiting
+
+
+def test_a_reply_to_staff_goes_to_the_case_and_reopens_it(
+    database: Database, hotline: Hotline
+) -> None:
+    """After staff answer, the person's next words reach the case (not the menu) and put it
+    back in the queue; a global command still works as a command."""
+    from bot.models import CaseStatus, Staff
+    from bot.staff.actions import reply
+    from bot.staff.commands import add_staff
+
+    person = chat(hotline, database, "answers-staff")
+    person.send("hola")
+    case, _ = report(hotline, database, person, "2", "es")
+    staff, _token = add_staff(database, name="Lucía", desk=case.desk_id, role="agent")
+    with database.write() as session:
+        stored, agent = session.get(Case, case.id), session.get(Staff, staff.id)
+        assert stored is not None and agent is not None
+        reply(session, agent, stored, utcnow(), text="¿Sabe en qué centro está?")
+    shown = person.pending()
+    assert shown and "centro" in str(shown[0]["text"])
+    with database.read() as session:
+        waiting = session.get(Case, case.id)
+        assert waiting is not None and waiting.status == CaseStatus.waiting
+    answer = person.send("creo que en el de Conroe")
+    assert case.ref in str(answer[0]["text"])
+    with database.read() as session:
+        stored = session.get(Case, case.id)
+        assert stored is not None and stored.status == CaseStatus.open
+        kinds = session.exec(select(CaseEvent.kind).where(CaseEvent.case_id == case.id)).all()
+    assert "message" in kinds and "reopened" in kinds
+    assert state_of(database, person)["flow"] is None
+    menu = person.send("menu")
+    assert len(menu[-1]["options"]) >= 5

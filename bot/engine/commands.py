@@ -25,7 +25,7 @@ from bot.engine.model import (
     RequestHuman,
 )
 from bot.engine.refs import find_ref
-from bot.engine.text import starts_with_any, words
+from bot.engine.text import normalize, starts_with_any, words
 from bot.engine.turn import Turn
 
 COMMANDS: Final = {
@@ -70,13 +70,22 @@ _LOOKUP: Final = {p: name for name, phrases in COMMANDS.items() for p in phrases
 
 def detect(turn: Turn) -> str | None:
     """The command the message is, if it is one."""
-    norm = turn.norm
-    if turn.text.strip() == "?":
+    return command_in(turn.text, turn.norm)
+
+
+def command_of(text: str) -> str | None:
+    """The global command a message is ("menu", "status", "erase", …), or None."""
+    return command_in(text, normalize(text))
+
+
+def command_in(text: str, norm: str) -> str | None:
+    """`command_of` for a message already normalised."""
+    if text.strip() == "?":
         return "help"
-    if turn.text.lstrip().startswith("/start"):
+    if text.lstrip().startswith("/start"):
         return "menu"  # Telegram's start button, with or without a deep-link payload
     name = _LOOKUP.get(norm)
-    if name is None and len(turn.text) <= 80 and len(norm.split()) <= 6 and find_ref(turn.text):
+    if name is None and len(text) <= 80 and len(norm.split()) <= 6 and find_ref(text):
         if starts_with_any(norm, COMMANDS["status"]) or len(norm.split()) <= 2:
             return "status"
     return name

@@ -83,6 +83,7 @@ SERVICE_KEYS: Final = frozenset(
         "common.error",
         "common.too_fast",
         "common.busy",
+        "case.forwarded",
     }
 )
 # Every UPPER_CASE string constant above that holds a dotted key, plus the generated ones.
@@ -92,7 +93,9 @@ CODE_KEYS: Final = frozenset(
     | set(MENU_OPTIONS)
     | set(RETRY.values())
 )
-# Keys under these prefixes belong to other layers (bot/channels), which use and test them.
-FOREIGN_PREFIXES: Final = ("channel.",)
+# Keys under these prefixes belong to other layers (bot/channels, bot/staff), which test them.
+FOREIGN_PREFIXES: Final = ("channel.", "staff.")
 # Placeholders that code fills at run time (everything else in a message must be a fact).
-RUNTIME_PLACEHOLDERS: Final = frozenset({"ref"})
+RUNTIME_PLACEHOLDERS: Final = frozenset(
+    {"ref", "minutes", "seconds", "count", "refs", "desk", "open", "breached", "resolved"}
+)

@@ -75,6 +75,16 @@ def test_render_sms_splits_long_text_at_sentence_ends() -> None:
     assert all(segments(p)[1] <= 2 for p in one_word)
 
 
+# A value for every placeholder code fills (engine_keys.RUNTIME_PLACEHOLDERS), as long as real.
+SAMPLE_VALUES = {"ref": "HL-7K4M2Q", "minutes": "15", "seconds": "45", "count": "12",
+                 "refs": "HL-7K4M2Q, HL-2QW9RT", "desk": "san-bernardino", "open": "14",
+                 "breached": "3", "resolved": "9"}
+
+
+def test_sample_values_cover_every_runtime_placeholder() -> None:
+    assert set(SAMPLE_VALUES) == engine_keys.RUNTIME_PLACEHOLDERS
+
+
 def every_reply(lang: str) -> dict[str, Reply]:
     """Every message the bot can send, as the person would get it."""
     catalog, found = flows().catalog, {}
@@ -85,7 +95,7 @@ def every_reply(lang: str) -> dict[str, Reply]:
                     found[f"{spec.id}.{step.id}.ask{i}"] = reply
                 found[f"{spec.id}.{step.id}.retry"] = prompts.retry(flows(), step, lang)
     for key in catalog.keys(lang):  # type: ignore[arg-type]
-        found.setdefault(key, Reply(catalog.t(key, lang, ref="HL-7K4M2Q", status="open")))  # type: ignore[arg-type]
+        found.setdefault(key, Reply(catalog.t(key, lang, **SAMPLE_VALUES)))  # type: ignore[arg-type]
     for key in (engine_keys.MENU_GREETING, engine_keys.MENU_UNCLEAR, engine_keys.EXPIRED):
         found[f"menu:{key}"] = prompts.menu(catalog, lang, key)  # type: ignore[arg-type]
     return found
