@@ -59,26 +59,54 @@ def _drop_postgres(admin_url: str, name: str) -> None:
 def _seed(db: Database, cases: int, claimers: int) -> list[Staff]:
     now = datetime.now(UTC)
     with db.write() as session:
-        session.add(Desk(id=DESK, name_es=DESK, name_en=DESK, city="Los Angeles", state="CA",
-                         timezone="America/Los_Angeles"))
-        session.add(Desk(id="central", name_es="central", name_en="central", city="-",
-                         state="DF", timezone="America/Mexico_City", is_central=True))
+        session.add(
+            Desk(
+                id=DESK,
+                name_es=DESK,
+                name_en=DESK,
+                city="Los Angeles",
+                state="CA",
+                timezone="America/Los_Angeles",
+            )
+        )
+        session.add(
+            Desk(
+                id="central",
+                name_es="central",
+                name_en="central",
+                city="-",
+                state="DF",
+                timezone="America/Mexico_City",
+                is_central=True,
+            )
+        )
     rows = []
     for i in range(cases):
         rank = i % 4
         created = now - timedelta(seconds=i)
-        rows.append({
-            "ref": ref_from_int(10_000 + i), "channel": "sms", "lang": "es", "desk_id": DESK,
-            "also_central": False, "flow": "raid", "intent": "raid",
-            "priority": PRIORITIES[rank], "priority_rank": rank, "reasons": [],
-            "status": "open", "report_count": 1, "created_at": created, "updated_at": created,
-            "sla_due_at": created + timedelta(minutes=15 * (rank + 1)),
-        })
+        rows.append(
+            {
+                "ref": ref_from_int(10_000 + i),
+                "channel": "sms",
+                "lang": "es",
+                "desk_id": DESK,
+                "also_central": False,
+                "flow": "raid",
+                "intent": "raid",
+                "priority": PRIORITIES[rank],
+                "priority_rank": rank,
+                "reasons": [],
+                "status": "open",
+                "report_count": 1,
+                "created_at": created,
+                "updated_at": created,
+                "sla_due_at": created + timedelta(minutes=15 * (rank + 1)),
+            }
+        )
     with db.write() as session:
         for start in range(0, len(rows), 2000):
-            session.execute(insert(Case), rows[start:start + 2000])
-    return [add_staff(db, name=f"agent {i}", desk=DESK, role="agent")[0]
-            for i in range(claimers)]
+            session.execute(insert(Case), rows[start : start + 2000])
+    return [add_staff(db, name=f"agent {i}", desk=DESK, role="agent")[0] for i in range(claimers)]
 
 
 class PooledDatabase(Database):
@@ -89,8 +117,9 @@ class PooledDatabase(Database):
     def __init__(self, url: str, size: int) -> None:
         super().__init__(url)
         self.engine.dispose()
-        self.engine = create_engine(make_url(url), pool_size=size, max_overflow=0,
-                                    pool_pre_ping=True)
+        self.engine = create_engine(
+            make_url(url), pool_size=size, max_overflow=0, pool_pre_ping=True
+        )
         self._write_engine = self.engine
 
 
@@ -136,10 +165,12 @@ def run(db: Database, cases: int, claimers: int) -> None:
     ordered = sorted(latencies)
     p50 = statistics.median(ordered) * 1000
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
-    print(f"{db.engine.dialect.name}: {cases} cases, {claimers} claimers: "
-          f"{cases / elapsed:,.0f} claims/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
-          f"max {ordered[-1] * 1000:.1f} ms ({elapsed:.1f} s; each case claimed once; "
-          f"{len(timeouts)} pool timeouts)")
+    print(
+        f"{db.engine.dialect.name}: {cases} cases, {claimers} claimers: "
+        f"{cases / elapsed:,.0f} claims/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
+        f"max {ordered[-1] * 1000:.1f} ms ({elapsed:.1f} s; each case claimed once; "
+        f"{len(timeouts)} pool timeouts)"
+    )
 
 
 def main() -> None:
@@ -147,11 +178,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--claimers", type=int, default=50)
-    parser.add_argument("--postgres", default="postgresql+psycopg://127.0.0.1:5432/test",
-                        help="a database on the server to create the throwaway one from")
+    parser.add_argument(
+        "--postgres",
+        default="postgresql+psycopg://127.0.0.1:5432/test",
+        help="a database on the server to create the throwaway one from",
+    )
     parser.add_argument("--sqlite", action="store_true", help="run on a SQLite file instead")
-    parser.add_argument("--pool", type=int, default=0,
-                        help="PostgreSQL pool size (default: the project's 10 + 20 overflow)")
+    parser.add_argument(
+        "--pool",
+        type=int,
+        default=0,
+        help="PostgreSQL pool size (default: the project's 10 + 20 overflow)",
+    )
     args = parser.parse_args()
     install_keyring(secrets.token_urlsafe(48))
     if args.sqlite:

@@ -33,8 +33,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="timed runs (median reported)")
     parser.add_argument("--route", action="store_true", help="also extract a location")
     args = parser.parse_args()
-    texts = [json.loads(line)["text"] for line in LABELLED.read_text("utf-8").splitlines()
-             if line.strip()]
+    texts = [
+        json.loads(line)["text"]
+        for line in LABELLED.read_text("utf-8").splitlines()
+        if line.strip()
+    ]
     messages = texts * args.repeat
     classify("warm-up")
     extract_location("warm-up en Houston")
@@ -47,10 +50,12 @@ def main() -> int:
                 extract_location(text)
         rates.append(len(messages) / (time.perf_counter() - start))
     what = "classify + extract_location" if args.route else "classify"
-    print(f"{what}: {len(messages)} messages x {args.runs} runs, median "
-          f"{statistics.median(rates):,.0f} messages/s on one core "
-          f"(min {min(rates):,.0f}, max {max(rates):,.0f}); "
-          f"Python {platform.python_version()}, {platform.machine()}")
+    print(
+        f"{what}: {len(messages)} messages x {args.runs} runs, median "
+        f"{statistics.median(rates):,.0f} messages/s on one core "
+        f"(min {min(rates):,.0f}, max {max(rates):,.0f}); "
+        f"Python {platform.python_version()}, {platform.machine()}"
+    )
     return 0
 
 

@@ -34,12 +34,29 @@ from bot.migrate import upgrade
 # A person who starts with free text, accepts the privacy notice and answers the raid flow.
 SCRIPT = [
     "hay una redada ahorita en mi trabajo en Houston 77036",
-    "1", "1", "1", "no", "no", "si", "no se", "1", "2", "menu", "1", "si",
+    "1",
+    "1",
+    "1",
+    "no",
+    "no",
+    "si",
+    "no se",
+    "1",
+    "2",
+    "menu",
+    "1",
+    "si",
 ]
 
 
-def person(db: Database, hotline: Hotline, rounds: int, latencies: list[float],
-           lock: threading.Lock, interval: float = 0.0) -> None:
+def person(
+    db: Database,
+    hotline: Hotline,
+    rounds: int,
+    latencies: list[float],
+    lock: threading.Lock,
+    interval: float = 0.0,
+) -> None:
     sender = f"+1713{uuid.uuid4().int % 10_000_000:07d}"
     mine: list[float] = []
     due = time.perf_counter() + interval * (uuid.uuid4().int % 1000) / 1000
@@ -51,8 +68,14 @@ def person(db: Database, hotline: Hotline, rounds: int, latencies: list[float],
             else:
                 start = time.perf_counter()
             with db.write() as session:
-                inbound_id = store_inbound(session, channel="sms", provider_id=uuid.uuid4().hex,
-                                           sender=sender, text=text, max_chars=2000)
+                inbound_id = store_inbound(
+                    session,
+                    channel="sms",
+                    provider_id=uuid.uuid4().hex,
+                    sender=sender,
+                    text=text,
+                    max_chars=2000,
+                )
             assert inbound_id is not None
             hotline.process(db, inbound_id)
             mine.append(time.perf_counter() - start)
@@ -67,9 +90,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=0.0, help="total steps/s (open loop)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(_env_file=None, data_dir=Path(tmp),  # type: ignore[call-arg]
-                            secret_key="bench-secret-key-0123456789-abcdefghijkl",
-                            flood_per_sender_per_minute=10_000)
+        settings = Settings(
+            _env_file=None,
+            data_dir=Path(tmp),  # type: ignore[call-arg]
+            secret_key="bench-secret-key-0123456789-abcdefghijkl",
+            flood_per_sender_per_minute=10_000,
+        )
         install_keyring(settings.secret_key.get_secret_value())  # type: ignore[union-attr]
         upgrade(settings.resolved_database_url)
         db = Database(settings.resolved_database_url)
@@ -78,9 +104,12 @@ def main() -> None:
         latencies: list[float] = []
         lock = threading.Lock()
         interval = args.people / args.rate if args.rate else 0.0
-        threads = [threading.Thread(target=person,
-                                    args=(db, hotline, args.rounds, latencies, lock, interval))
-                   for _ in range(args.people)]
+        threads = [
+            threading.Thread(
+                target=person, args=(db, hotline, args.rounds, latencies, lock, interval)
+            )
+            for _ in range(args.people)
+        ]
         start = time.perf_counter()
         for thread in threads:
             thread.start()
@@ -90,8 +119,10 @@ def main() -> None:
         latencies.sort()
         p50 = statistics.median(latencies) * 1000
         p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
-        print(f"{len(latencies)} steps by {args.people} people in {elapsed:.2f} s: "
-              f"{len(latencies) / elapsed:.0f} steps/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+        print(
+            f"{len(latencies)} steps by {args.people} people in {elapsed:.2f} s: "
+            f"{len(latencies) / elapsed:.0f} steps/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms"
+        )
         db.dispose()
 
 

@@ -48,8 +48,9 @@ async def _prepare_until_ready(engine: Engine, db: Database, retry: float = 5.0)
             await run_in_threadpool(engine.prepare, db)
             return
         except Exception as exc:
-            logger.error("start-up preparation failed (%s); retrying in %.0f s",
-                         type(exc).__name__, retry)
+            logger.error(
+                "start-up preparation failed (%s); retrying in %.0f s", type(exc).__name__, retry
+            )
             await asyncio.sleep(retry)
 
 
@@ -63,6 +64,7 @@ def _staff_jobs(
         async def run() -> None:
             if await asyncio.to_thread(sweep, db, now=utcnow(), **options):
                 wake()
+
         return run
 
     return {
@@ -75,8 +77,13 @@ def _staff_jobs(
 
 
 def create_app(
-    settings: Settings, database: Database | None = None, *, engine: Engine | None = None,
-    backoff_base: float = BACKOFF_BASE, poll_interval: float = 1.0, sweeps: bool = True,
+    settings: Settings,
+    database: Database | None = None,
+    *,
+    engine: Engine | None = None,
+    backoff_base: float = BACKOFF_BASE,
+    poll_interval: float = 1.0,
+    sweeps: bool = True,
 ) -> FastAPI:
     """Build the hotline's ASGI app; the database is migrated by the caller."""
     install_keyring(load_secret_key(settings))
@@ -93,26 +100,37 @@ def create_app(
         transports.append(telegram_transport)
     if settings.twilio_enabled:
         transports.append(twilio.TwilioTransport(settings))
-    sender = Sender(db, transports, metrics=metrics, poll_interval=poll_interval,
-                    backoff_base=backoff_base)
-    processor = Processor(db, engine, on_replies=sender.wake, metrics=metrics,
-                          busy_backlog=settings.busy_backlog)
-    services = Services(settings=settings, db=db, metrics=metrics, processor=processor,
-                        sender=sender)
-    bot_channel = (telegram.TelegramChannel(services, telegram_transport)
-                   if telegram_transport is not None else None)
+    sender = Sender(
+        db, transports, metrics=metrics, poll_interval=poll_interval, backoff_base=backoff_base
+    )
+    processor = Processor(
+        db, engine, on_replies=sender.wake, metrics=metrics, busy_backlog=settings.busy_backlog
+    )
+    services = Services(
+        settings=settings, db=db, metrics=metrics, processor=processor, sender=sender
+    )
+    bot_channel = (
+        telegram.TelegramChannel(services, telegram_transport)
+        if telegram_transport is not None
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        logger.info("hotline starting (database: %s; telegram: %s; twilio: %s)",
-                    db.engine.dialect.name, settings.telegram_enabled, settings.twilio_enabled)
+        logger.info(
+            "hotline starting (database: %s; telegram: %s; twilio: %s)",
+            db.engine.dialect.name,
+            settings.telegram_enabled,
+            settings.twilio_enabled,
+        )
         preparing = asyncio.create_task(_prepare_until_ready(engine, db))
         processor.start()
         sender.start()
         if bot_channel is not None:
             bot_channel.start()
-        scheduler = build_scheduler(db, engine, sender=sender, metrics=metrics,
-                                    extra=_staff_jobs(db, settings, sender.wake))
+        scheduler = build_scheduler(
+            db, engine, sender=sender, metrics=metrics, extra=_staff_jobs(db, settings, sender.wake)
+        )
         if sweeps:
             scheduler.start()
         try:
@@ -129,8 +147,9 @@ def create_app(
                 db.dispose()
             logger.info("hotline stopped")
 
-    app = FastAPI(title="Consular hotline", version="0.1.0", lifespan=lifespan,
-                  docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="Consular hotline", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.add_middleware(BodyLimit)
     app.state.settings = settings
     app.state.db = db

@@ -43,7 +43,11 @@ class Report:
 
 
 def record_event(
-    session: Session, case: Case, kind: str, actor: str, now: datetime,
+    session: Session,
+    case: Case,
+    kind: str,
+    actor: str,
+    now: datetime,
     data: dict[str, Any] | None = None,
 ) -> CaseEvent:
     """Append one entry to the case's history."""
@@ -83,7 +87,11 @@ def open_critical_counts(session: Session) -> dict[str, int]:
 
 
 def open_case(
-    session: Session, *, report: Report, desks: DeskDirectory, targets: SlaTargets,
+    session: Session,
+    *,
+    report: Report,
+    desks: DeskDirectory,
+    targets: SlaTargets,
     now: datetime,
 ) -> Case:
     """Triage, route and store a report as a case (linked to an earlier one where it belongs)."""
@@ -98,23 +106,39 @@ def open_case(
     if location is not None:
         reasons.append(f"location: {location.method}, confidence {location.confidence}")
     case = Case(
-        ref=report.ref, contact_id=report.contact_id, channel=report.channel, lang=report.lang,
-        desk_id=desk.id, also_central=decision.also_central, flow=report.flow, intent=intent,
-        priority=triage.priority, priority_rank=PRIORITY_RANK[triage.priority],
-        reasons=reasons, answers=dict(answers), summary=report.text or None,
+        ref=report.ref,
+        contact_id=report.contact_id,
+        channel=report.channel,
+        lang=report.lang,
+        desk_id=desk.id,
+        also_central=decision.also_central,
+        flow=report.flow,
+        intent=intent,
+        priority=triage.priority,
+        priority_rank=PRIORITY_RANK[triage.priority],
+        reasons=reasons,
+        answers=dict(answers),
+        summary=report.text or None,
         location_label=location.label if location else None,
         location_confidence=location.confidence if location else None,
         zip=location.zip if location else None,
         lat=round(location.lat, 2) if location and location.lat is not None else None,
         lon=round(location.lon, 2) if location and location.lon is not None else None,
         person_hash=_person_hash(answers) if intent == "detention" else None,
-        created_at=now, updated_at=now,
+        created_at=now,
+        updated_at=now,
         sla_due_at=first_response_due(triage.priority, now, desk.timezone, targets),
     )
     session.add(case)
     session.flush()
-    record_event(session, case, "created", "person", now,
-                 {"intent": intent, "priority": triage.priority, "reasons": reasons})
+    record_event(
+        session,
+        case,
+        "created",
+        "person",
+        now,
+        {"intent": intent, "priority": triage.priority, "reasons": reasons},
+    )
     _link(session, case, now)
     return case
 
@@ -136,10 +160,14 @@ def _link(session: Session, case: Case, now: datetime) -> None:
     """Join the case to an earlier open case about the same person, or to a raid incident."""
     if case.person_hash is not None:
         earlier = session.exec(
-            select(Case).where(
-                Case.person_hash == case.person_hash, Case.id != case.id,
-                col(Case.parent_id).is_(None), col(Case.status).in_(OPEN_STATUSES),
-            ).order_by(col(Case.created_at))
+            select(Case)
+            .where(
+                Case.person_hash == case.person_hash,
+                Case.id != case.id,
+                col(Case.parent_id).is_(None),
+                col(Case.status).in_(OPEN_STATUSES),
+            )
+            .order_by(col(Case.created_at))
         ).first()
         if earlier is not None:
             _attach(session, case, earlier, now, "same person")
@@ -174,23 +202,31 @@ def _join_incident(session: Session, case: Case, now: datetime) -> None:
     report = IncidentReport(zip=case.zip, lat=case.lat, lon=case.lon, at=now)
     match = match_incident(report, recent)
     if match is None:
-        incident = Incident(desk_id=case.desk_id, zip=case.zip, lat=case.lat, lon=case.lon,
-                            label=case.location_label, first_report_at=now, last_report_at=now)
+        incident = Incident(
+            desk_id=case.desk_id,
+            zip=case.zip,
+            lat=case.lat,
+            lon=case.lon,
+            label=case.location_label,
+            first_report_at=now,
+            last_report_at=now,
+        )
         session.add(incident)
         session.flush()
     else:
         incident = match
     case.incident_id = incident.id
-    reporters = set(session.exec(
-        select(Case.contact_id).where(Case.incident_id == incident.id)
-    ).all()) | {case.contact_id}
+    reporters = set(
+        session.exec(select(Case.contact_id).where(Case.incident_id == incident.id)).all()
+    ) | {case.contact_id}
     incident.report_count += 1
     incident.reporter_count = len(reporters)
     incident.last_report_at = now
     incident.state = corroboration_state(incident.state, incident.reporter_count)
     primary = session.exec(
-        select(Case).where(Case.incident_id == incident.id, Case.id != case.id,
-                           col(Case.parent_id).is_(None)).order_by(col(Case.created_at))
+        select(Case)
+        .where(Case.incident_id == incident.id, Case.id != case.id, col(Case.parent_id).is_(None))
+        .order_by(col(Case.created_at))
     ).first()
     if primary is not None:
         _attach(session, case, primary, now, "same incident")
@@ -204,7 +240,8 @@ def find_case(session: Session, ref: str) -> Case | None:
 def latest_open_case(session: Session, contact_id: int) -> Case | None:
     """The contact's most recent case that is not resolved."""
     return session.exec(
-        select(Case).where(Case.contact_id == contact_id, col(Case.status).in_(OPEN_STATUSES))
+        select(Case)
+        .where(Case.contact_id == contact_id, col(Case.status).in_(OPEN_STATUSES))
         .order_by(col(Case.created_at).desc())
     ).first()
 
@@ -215,9 +252,14 @@ def sync_desks(session: Session, desks: DeskDirectory) -> int:
     changed = 0
     for desk in desks.all():
         values: dict[str, Any] = {
-            "name_es": desk.name_es, "name_en": desk.name_en, "city": desk.city,
-            "state": desk.state, "timezone": desk.timezone, "phone": desk.phone,
-            "is_central": desk.is_central, "critical_capacity": desk.critical_capacity,
+            "name_es": desk.name_es,
+            "name_en": desk.name_en,
+            "city": desk.city,
+            "state": desk.state,
+            "timezone": desk.timezone,
+            "phone": desk.phone,
+            "is_central": desk.is_central,
+            "critical_capacity": desk.critical_capacity,
             "active": True,
         }
         row = known.get(desk.id)
@@ -235,12 +277,14 @@ def sync_desks(session: Session, desks: DeskDirectory) -> int:
     return changed
 
 
-def case_in_conversation(session: Session, contact_id: int, now: datetime,
-                         within: timedelta = REOPEN_WITHIN) -> Case | None:
+def case_in_conversation(
+    session: Session, contact_id: int, now: datetime, within: timedelta = REOPEN_WITHIN
+) -> Case | None:
     """The case staff and this person are talking about: answered by staff and not closed,
     waiting for the person, or resolved within `within`. A linked report gives its parent."""
     case = session.exec(
-        select(Case).where(Case.contact_id == contact_id, col(Case.erased_at).is_(None))
+        select(Case)
+        .where(Case.contact_id == contact_id, col(Case.erased_at).is_(None))
         .order_by(col(Case.created_at).desc())
     ).first()
     if case is not None and case.parent_id is not None:
@@ -265,7 +309,11 @@ def reopen_on_message(
         return None
     before = str(case.status)
     case.status, case.claimed_by, case.lease_expires_at, case.updated_at = (
-        CaseStatus.open, None, None, now)
+        CaseStatus.open,
+        None,
+        None,
+        now,
+    )
     case.resolved_at, case.outcome = None, None
     record_event(session, case, "reopened", "person", now, {"from": before})
     return case

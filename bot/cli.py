@@ -47,8 +47,7 @@ def serve(
     _setup_logging(settings)
     upgrade(settings.resolved_database_url)
     typer.echo(f"Hotline on http://{host}:{port}/  (health: /healthz)", err=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning",
-                proxy_headers=True)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", proxy_headers=True)
 
 
 @db_app.command("upgrade")

@@ -27,8 +27,13 @@ def get_or_create_contact(
     if contact is None:
         try:
             with session.begin_nested():  # another process may create the same contact
-                contact = Contact(channel=channel, address_hash=sender_key(channel, address),
-                                  address=address, lang=lang, created_at=now)
+                contact = Contact(
+                    channel=channel,
+                    address_hash=sender_key(channel, address),
+                    address=address,
+                    lang=lang,
+                    created_at=now,
+                )
                 session.add(contact)
         except IntegrityError:
             contact = find_contact(session, channel, address)

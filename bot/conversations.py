@@ -118,8 +118,7 @@ class Hotline:
         """Load and validate flows, catalogs and desks (raises with file and reason)."""
         i18n.catalog()
         hints_for("77036 Houston")  # load the ZIP data now, not on the first person's message
-        return cls(flows=load_flows(PROJECT_ROOT / "flows"), desks=load_desks(),
-                   settings=settings)
+        return cls(flows=load_flows(PROJECT_ROOT / "flows"), desks=load_desks(), settings=settings)
 
     def prepare(self, db: Database) -> None:
         """Bring the desk table in line with the routing data (run once at start)."""
@@ -133,23 +132,34 @@ class Hotline:
             with db.write() as session:
                 return self._process(session, inbound_id, now)
         except Exception as exc:
-            logger.error("processing inbound %s failed: %s\n%s", inbound_id,
-                         type(exc).__name__, "".join(traceback.format_tb(exc.__traceback__)))
+            logger.error(
+                "processing inbound %s failed: %s\n%s",
+                inbound_id,
+                type(exc).__name__,
+                "".join(traceback.format_tb(exc.__traceback__)),
+            )
             with db.write() as session:
                 return self._record_failure(session, inbound_id, type(exc).__name__, now)
 
     def process_pending(
-        self, db: Database, *, now: datetime | None = None,
-        older_than: timedelta = timedelta(seconds=30), limit: int = 200,
+        self,
+        db: Database,
+        *,
+        now: datetime | None = None,
+        older_than: timedelta = timedelta(seconds=30),
+        limit: int = 200,
     ) -> int:
         """Process stored messages still pending after `older_than` (crash recovery)."""
         now = now or utcnow()
         with db.read() as session:
             ids = session.exec(
                 select(InboundMessage.id)
-                .where(InboundMessage.status == InboundStatus.pending,
-                       col(InboundMessage.received_at) <= now - older_than)
-                .order_by(col(InboundMessage.received_at)).limit(limit)
+                .where(
+                    InboundMessage.status == InboundStatus.pending,
+                    col(InboundMessage.received_at) <= now - older_than,
+                )
+                .order_by(col(InboundMessage.received_at))
+                .limit(limit)
             ).all()
         for inbound_id in ids:
             assert inbound_id is not None
@@ -159,15 +169,17 @@ class Hotline:
     def _process(self, session: Session, inbound_id: int, now: datetime) -> list[int]:
         # Lock the row: a worker and the sweep (or two processes) never both run a message.
         message = session.exec(
-            select(InboundMessage).where(InboundMessage.id == inbound_id)
+            select(InboundMessage)
+            .where(InboundMessage.id == inbound_id)
             .with_for_update(skip_locked=True)
         ).first()
         if message is None or message.status != InboundStatus.pending:
             return []
         payload = message.payload or {}
         with session.no_autoflush:  # read everything first, write once at the end
-            contact = get_or_create_contact(session, message.channel, message.sender, now,
-                                            as_lang(payload.get("lang_hint")))
+            contact = get_or_create_contact(
+                session, message.channel, message.sender, now, as_lang(payload.get("lang_hint"))
+            )
             message.contact_id, message.processed_at = contact.id, now
             burst = self._count_burst(contact, now)
             contact.last_inbound_at = now
@@ -188,16 +200,26 @@ class Hotline:
             talking = self._talking_with_staff(session, contact, state, message, now)
             if talking is not None:  # a reply to staff: it goes to the case, not the menu
                 reopen_on_message(session, talking.contact_id or contact.id or 0, now)
-                record_event(session, talking, "message", "person", now,
-                             {"inbound_id": message.id})
+                record_event(session, talking, "message", "person", now, {"inbound_id": message.id})
                 conversation.updated_at = now
                 message.status = InboundStatus.processed
                 forwarded = Reply(i18n.t("case.forwarded", state.lang, ref=talking.ref))
-                return self._enqueue(session, contact, [forwarded], now, inbound_id=message.id,
-                                     render_as=payload.get("render_as"))
-            step = advance(self.flows, state, _inbound(message, payload),
-                           Context(now=now, new_ref=new_ref(), classify=hints_for,
-                                   expire_after=self.expire_after))
+                return self._enqueue(
+                    session,
+                    contact,
+                    [forwarded],
+                    now,
+                    inbound_id=message.id,
+                    render_as=payload.get("render_as"),
+                )
+            step = advance(
+                self.flows,
+                state,
+                _inbound(message, payload),
+                Context(
+                    now=now, new_ref=new_ref(), classify=hints_for, expire_after=self.expire_after
+                ),
+            )
             replies = list(step.replies)
             for effect in step.effects:
                 replies.extend(self._apply(session, effect, contact, message, step.state, now))
@@ -209,8 +231,14 @@ class Hotline:
             conversation.updated_at = now
             contact.lang = step.state.lang
             message.status = InboundStatus.processed
-            return self._enqueue(session, contact, replies, now, inbound_id=message.id,
-                                 render_as=payload.get("render_as"))
+            return self._enqueue(
+                session,
+                contact,
+                replies,
+                now,
+                inbound_id=message.id,
+                render_as=payload.get("render_as"),
+            )
 
     def acknowledge_busy(
         self, db: Database, inbound_id: int, *, now: datetime | None = None
@@ -230,15 +258,25 @@ class Hotline:
             if not claim_mark(session, "busy_notice", key, now):
                 return []
             payload = message.payload or {}
-            contact = get_or_create_contact(session, message.channel, message.sender, now,
-                                            as_lang(payload.get("lang_hint")))
+            contact = get_or_create_contact(
+                session, message.channel, message.sender, now, as_lang(payload.get("lang_hint"))
+            )
             lang = as_lang(contact.lang)
-            return self._enqueue(session, contact, [Reply(i18n.t("common.busy", lang))], now,
-                                 render_as=payload.get("render_as"))
+            return self._enqueue(
+                session,
+                contact,
+                [Reply(i18n.t("common.busy", lang))],
+                now,
+                render_as=payload.get("render_as"),
+            )
 
     def _talking_with_staff(
-        self, session: Session, contact: Contact, state: ConversationState,
-        message: InboundMessage, now: datetime,
+        self,
+        session: Session,
+        contact: Contact,
+        state: ConversationState,
+        message: InboundMessage,
+        now: datetime,
     ) -> Case | None:
         """The case this message continues, when the person is answering staff."""
         text = clean_text(message.text)
@@ -263,16 +301,27 @@ class Hotline:
         return contact.burst_count
 
     def _apply(
-        self, session: Session, effect: object, contact: Contact, message: InboundMessage,
-        state: ConversationState, now: datetime,
+        self,
+        session: Session,
+        effect: object,
+        contact: Contact,
+        message: InboundMessage,
+        state: ConversationState,
+        now: datetime,
     ) -> list[Reply]:
         """Carry out one effect; return any replies the service itself owes the person."""
         assert contact.id is not None
         lang = state.lang
         if isinstance(effect, OpenCase):
             report = Report(
-                ref=effect.ref, contact_id=contact.id, channel=contact.channel, lang=lang,
-                flow=effect.flow, intent=effect.intent, answers=effect.answers, text=effect.text,
+                ref=effect.ref,
+                contact_id=contact.id,
+                channel=contact.channel,
+                lang=lang,
+                flow=effect.flow,
+                intent=effect.intent,
+                answers=effect.answers,
+                text=effect.text,
                 sender_phone=message.sender if contact.channel in ("sms", "whatsapp") else None,
             )
             open_case(session, report=report, desks=self.desks, targets=self.sla, now=now)
@@ -287,8 +336,14 @@ class Hotline:
         if isinstance(effect, AttachEvidence):
             case = find_case(session, effect.ref)
             if case is not None and case.contact_id == contact.id:
-                record_event(session, case, "evidence", "person", now,
-                             {"media": [_media_dict(m) for m in effect.media]})
+                record_event(
+                    session,
+                    case,
+                    "evidence",
+                    "person",
+                    now,
+                    {"media": [_media_dict(m) for m in effect.media]},
+                )
             return []
         if isinstance(effect, EraseData):
             erase_contact(session, contact, now)
@@ -296,8 +351,13 @@ class Hotline:
         raise TypeError(f"unknown effect {type(effect).__name__}")
 
     def _request_human(
-        self, session: Session, effect: RequestHuman, contact: Contact,
-        message: InboundMessage, lang: Lang, now: datetime,
+        self,
+        session: Session,
+        effect: RequestHuman,
+        contact: Contact,
+        message: InboundMessage,
+        lang: Lang,
+        now: datetime,
     ) -> Reply:
         """Flag the person's open case for a human, or open one."""
         assert contact.id is not None
@@ -306,8 +366,12 @@ class Hotline:
             text = clean_text(message.text)
             triage = classify(text, effect.answers)
             report = Report(
-                ref=new_ref(), contact_id=contact.id, channel=contact.channel,
-                lang=lang, flow=effect.flow or "human", intent=triage.intent,
+                ref=new_ref(),
+                contact_id=contact.id,
+                channel=contact.channel,
+                lang=lang,
+                flow=effect.flow or "human",
+                intent=triage.intent,
                 answers={**effect.answers, "human_requested": True, "reason": effect.reason},
                 text=text,
                 sender_phone=message.sender if contact.channel in ("sms", "whatsapp") else None,
@@ -316,8 +380,7 @@ class Hotline:
         else:
             case.status = CaseStatus.open if case.status == CaseStatus.waiting else case.status
             case.updated_at = now
-            record_event(session, case, "human_requested", "person", now,
-                         {"reason": effect.reason})
+            record_event(session, case, "human_requested", "person", now, {"reason": effect.reason})
         return Reply(i18n.t("human.requested", lang, ref=case.ref))
 
     def _record_failure(
@@ -337,18 +400,30 @@ class Hotline:
         return self._enqueue(session, contact, [apology], now, inbound_id=message.id)
 
     def _enqueue(
-        self, session: Session, contact: Contact, replies: Sequence[Reply], now: datetime,
-        *, inbound_id: int | None = None, case_id: int | None = None,
+        self,
+        session: Session,
+        contact: Contact,
+        replies: Sequence[Reply],
+        now: datetime,
+        *,
+        inbound_id: int | None = None,
+        case_id: int | None = None,
         render_as: object = None,
     ) -> list[int]:
         """Render the replies for the contact's channel and store them in the outbox."""
         assert contact.id is not None
         rows = [
             OutboundMessage(
-                contact_id=contact.id, channel=contact.channel, inbound_id=inbound_id, seq=seq,
-                case_id=case_id, text=part.text,
+                contact_id=contact.id,
+                channel=contact.channel,
+                inbound_id=inbound_id,
+                seq=seq,
+                case_id=case_id,
+                text=part.text,
                 options=[{"label": o.label, "value": o.value} for o in part.options],
-                created_at=now, next_attempt_at=now, updated_at=now,
+                created_at=now,
+                next_attempt_at=now,
+                updated_at=now,
             )
             for seq, part in enumerate(
                 render(as_channel(str(render_as or contact.channel)), replies)
@@ -362,16 +437,21 @@ class Hotline:
 def _inbound(message: InboundMessage, payload: dict[str, Any]) -> Inbound:
     media = tuple(
         Media(ref=str(m.get("ref", "")), content_type=str(m.get("content_type", "")))
-        for m in payload.get("media") or [] if isinstance(m, dict)
+        for m in payload.get("media") or []
+        if isinstance(m, dict)
     )
     location = payload.get("location")
     where = None
     if isinstance(location, dict) and {"lat", "lon"} <= location.keys():
         where = (float(location["lat"]), float(location["lon"]))
-    return Inbound(text=clean_text(message.text), channel=as_channel(message.channel), media=media,
-                   location=where, lang_hint=payload.get("lang_hint"))
+    return Inbound(
+        text=clean_text(message.text),
+        channel=as_channel(message.channel),
+        media=media,
+        location=where,
+        lang_hint=payload.get("lang_hint"),
+    )
 
 
 def _media_dict(media: Media) -> dict[str, str]:
     return {"ref": media.ref, "content_type": media.content_type}
-

@@ -105,8 +105,13 @@ class Sender:
     """Runs one delivery loop per transport until stopped."""
 
     def __init__(
-        self, db: Database, transports: list[Transport], *, metrics: Metrics | None = None,
-        poll_interval: float = 1.0, backoff_base: float = BACKOFF_BASE,
+        self,
+        db: Database,
+        transports: list[Transport],
+        *,
+        metrics: Metrics | None = None,
+        poll_interval: float = 1.0,
+        backoff_base: float = BACKOFF_BASE,
     ) -> None:
         self.db = db
         self.transports = transports
@@ -125,8 +130,9 @@ class Sender:
     def start(self) -> None:
         """Start one loop per transport."""
         self._stopping = False
-        self._tasks = [asyncio.create_task(self._loop(t), name=f"sender-{t.name}")
-                       for t in self.transports]
+        self._tasks = [
+            asyncio.create_task(self._loop(t), name=f"sender-{t.name}") for t in self.transports
+        ]
 
     async def stop(self, grace: float = 10.0) -> None:
         """Let the loops finish their current batch, then end them."""
@@ -148,8 +154,9 @@ class Sender:
                 try:
                     sent = await self.run_once(transport)
                 except Exception as exc:  # the database is down: try again later
-                    logger.warning("sender %s: claim failed (%s)", transport.name,
-                                   type(exc).__name__)
+                    logger.warning(
+                        "sender %s: claim failed (%s)", transport.name, type(exc).__name__
+                    )
             if sent == 0 and not self._stopping:
                 event.clear()
                 with contextlib.suppress(TimeoutError):
@@ -158,7 +165,11 @@ class Sender:
     async def run_once(self, transport: Transport) -> int:
         """Claim one batch for the transport and deliver it; return the batch size."""
         claims = await asyncio.to_thread(
-            claim_due, self.db, now=utcnow(), channels=transport.channels, limit=transport.batch,
+            claim_due,
+            self.db,
+            now=utcnow(),
+            channels=transport.channels,
+            limit=transport.batch,
             lease=LEASE,
         )
         if claims:
@@ -191,15 +202,22 @@ class Sender:
             logger.exception("outbound %s: unexpected error while sending", claim.id)
             await self._retry(claim, type(exc).__name__)
         else:
-            await self._record(mark_sent, self.db, claim.id, provider_id=provider_id,
-                               now=utcnow())
+            await self._record(mark_sent, self.db, claim.id, provider_id=provider_id, now=utcnow())
             self._count(claim, "sent")
 
     async def _retry(self, claim: Claim, error: str, delay: float | None = None) -> None:
-        logger.info("outbound %s: attempt %s failed (%s); will retry", claim.id, claim.attempts,
-                    error[:80])
-        kept = await self._record(mark_retry, self.db, claim, error=error, now=utcnow(),
-                                  delay=delay, base=self.backoff_base)
+        logger.info(
+            "outbound %s: attempt %s failed (%s); will retry", claim.id, claim.attempts, error[:80]
+        )
+        kept = await self._record(
+            mark_retry,
+            self.db,
+            claim,
+            error=error,
+            now=utcnow(),
+            delay=delay,
+            base=self.backoff_base,
+        )
         self._count(claim, "retry" if kept else "failed")
 
     async def _record(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
@@ -210,8 +228,9 @@ class Sender:
             except Exception as exc:
                 if attempt == 7:
                     raise
-                logger.warning("sender: recording an outcome failed (%s); retrying",
-                               type(exc).__name__)
+                logger.warning(
+                    "sender: recording an outcome failed (%s); retrying", type(exc).__name__
+                )
                 await asyncio.sleep(min(0.25 * 2**attempt, 8.0))
         raise AssertionError("unreachable")
 
@@ -225,4 +244,3 @@ def _opt_out(db: Database, claim: Claim, address: str, now: datetime) -> None:
     with db.write() as session:
         set_opted_out(session, claim.channel, address, True, now)
     mark_suppressed(db, claim.id, reason="opted out (provider)", now=now)
-

@@ -34,22 +34,25 @@ def erase_contact(session: Session, contact: Contact, now: datetime) -> None:
     contact.display_name = None
     contact.erased_at = now
     session.exec(
-        update(Conversation).where(col(Conversation.contact_id) == contact.id)
+        update(Conversation)
+        .where(col(Conversation.contact_id) == contact.id)
         .values(state=None, flow=None, step=None)
     )
     session.exec(
-        update(InboundMessage).where(col(InboundMessage.contact_id) == contact.id)
+        update(InboundMessage)
+        .where(col(InboundMessage.contact_id) == contact.id)
         .values(text="", sender="", payload=None)
     )
     session.exec(
-        update(OutboundMessage).where(
+        update(OutboundMessage)
+        .where(
             col(OutboundMessage.contact_id) == contact.id,
             col(OutboundMessage.status).in_((OutboundStatus.pending, OutboundStatus.sending)),
-        ).values(status=OutboundStatus.suppressed, text="", updated_at=now)
+        )
+        .values(status=OutboundStatus.suppressed, text="", updated_at=now)
     )
     session.exec(
-        update(OutboundMessage).where(col(OutboundMessage.contact_id) == contact.id)
-        .values(text="")
+        update(OutboundMessage).where(col(OutboundMessage.contact_id) == contact.id).values(text="")
     )
     cases = session.exec(select(Case).where(Case.contact_id == contact.id)).all()
     for case in cases:
@@ -68,7 +71,5 @@ def erase_case(session: Session, case: Case, now: datetime) -> None:
     if case.status != CaseStatus.resolved:
         case.status, case.resolved_at, case.outcome = CaseStatus.resolved, now, ERASED_OUTCOME
         case.claimed_by, case.lease_expires_at = None, None
-    session.exec(
-        update(CaseEvent).where(col(CaseEvent.case_id) == case.id).values(data=None)
-    )
+    session.exec(update(CaseEvent).where(col(CaseEvent.case_id) == case.id).values(data=None))
     session.add(CaseEvent(case_id=case.id, at=now, kind="erased", actor="system"))

@@ -50,12 +50,16 @@ def store_inbound(
     dialect = session.get_bind().dialect.name
     table = InboundMessage.__table__  # type: ignore[attr-defined]
     if dialect == "postgresql":
-        statement: Any = postgresql.insert(table).values(**values).on_conflict_do_nothing(
-            index_elements=["channel", "provider_id"]
+        statement: Any = (
+            postgresql.insert(table)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
         )
     elif dialect == "sqlite":
-        statement = sqlite.insert(table).values(**values).on_conflict_do_nothing(
-            index_elements=["channel", "provider_id"]
+        statement = (
+            sqlite.insert(table)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
         )
     else:  # pragma: no cover - only the two supported databases reach here
         statement = insert(table).values(**values)

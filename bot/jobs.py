@@ -34,15 +34,20 @@ class Engine(Protocol):
     """What the sweeps need of the conversation engine (`bot.conversations.Hotline`)."""
 
     def process_pending(
-        self, db: Database, *, now: datetime | None = None,
-        older_than: timedelta = ..., limit: int = ...,
+        self,
+        db: Database,
+        *,
+        now: datetime | None = None,
+        older_than: timedelta = ...,
+        limit: int = ...,
     ) -> int:
         """Run stored messages still pending after `older_than`; return how many."""
         ...
 
 
-def sweep_inbox(db: Database, engine: Engine, *, now: datetime,
-                older_than: timedelta = INBOX_GRACE) -> int:
+def sweep_inbox(
+    db: Database, engine: Engine, *, now: datetime, older_than: timedelta = INBOX_GRACE
+) -> int:
     """Process stored messages still pending after `older_than`; return how many."""
     return engine.process_pending(db, now=now, older_than=older_than)
 
@@ -58,7 +63,11 @@ def refresh_metrics(db: Database, metrics: Metrics) -> None:
 
 
 def build_scheduler(
-    db: Database, engine: Engine, *, sender: Sender, metrics: Metrics,
+    db: Database,
+    engine: Engine,
+    *,
+    sender: Sender,
+    metrics: Metrics,
     extra: dict[str, tuple[Callable[[], Awaitable[Any]], float]] | None = None,
 ) -> AsyncIOScheduler:
     """An AsyncIOScheduler with the channel sweeps (and `extra`: id → (job, seconds))."""
@@ -89,15 +98,21 @@ def build_scheduler(
     }
     first = datetime.now(UTC) + timedelta(seconds=1)
     for job_id, (job, seconds) in jobs.items():
-        scheduler.add_job(_guarded(job_id, job), "interval", seconds=seconds, id=job_id,
-                          coalesce=True, max_instances=1, next_run_time=first,
-                          misfire_grace_time=max(1, int(seconds)), replace_existing=True)
+        scheduler.add_job(
+            _guarded(job_id, job),
+            "interval",
+            seconds=seconds,
+            id=job_id,
+            coalesce=True,
+            max_instances=1,
+            next_run_time=first,
+            misfire_grace_time=max(1, int(seconds)),
+            replace_existing=True,
+        )
     return scheduler
 
 
-def _guarded(
-    job_id: str, job: Callable[[], Awaitable[Any]]
-) -> Callable[[], Awaitable[None]]:
+def _guarded(job_id: str, job: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
         try:
             await job()

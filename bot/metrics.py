@@ -17,29 +17,53 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.inbound = Counter(
-            "hotline_inbound_total", "Inbound messages by channel and outcome "
-            "(stored, duplicate, refused).", ["channel", "outcome"], registry=self.registry)
+            "hotline_inbound_total",
+            "Inbound messages by channel and outcome (stored, duplicate, refused).",
+            ["channel", "outcome"],
+            registry=self.registry,
+        )
         self.webhook_rejected = Counter(
-            "hotline_webhook_rejected_total", "Webhook requests refused, by channel and reason.",
-            ["channel", "reason"], registry=self.registry)
+            "hotline_webhook_rejected_total",
+            "Webhook requests refused, by channel and reason.",
+            ["channel", "reason"],
+            registry=self.registry,
+        )
         self.processed = Counter(
-            "hotline_processed_total", "Inbound messages run through the engine, by outcome.",
-            ["outcome"], registry=self.registry)
+            "hotline_processed_total",
+            "Inbound messages run through the engine, by outcome.",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.processing_seconds = Histogram(
-            "hotline_processing_seconds", "Time to run one inbound message through the engine.",
-            registry=self.registry)
+            "hotline_processing_seconds",
+            "Time to run one inbound message through the engine.",
+            registry=self.registry,
+        )
         self.outbound = Counter(
-            "hotline_outbound_total", "Delivery attempts by channel and outcome "
-            "(sent, retry, failed, suppressed).", ["channel", "outcome"], registry=self.registry)
+            "hotline_outbound_total",
+            "Delivery attempts by channel and outcome (sent, retry, failed, suppressed).",
+            ["channel", "outcome"],
+            registry=self.registry,
+        )
         self.outbox_open = Gauge(
-            "hotline_outbox_open", "Outbox rows not yet handed to a provider, by channel and "
-            "status (updated at each scrape).", ["channel", "status"], registry=self.registry)
+            "hotline_outbox_open",
+            "Outbox rows not yet handed to a provider, by channel and "
+            "status (updated at each scrape).",
+            ["channel", "status"],
+            registry=self.registry,
+        )
         self.status_callbacks = Counter(
-            "hotline_status_callbacks_total", "Provider delivery-status callbacks by status and "
-            "whether they moved a row.", ["status", "applied"], registry=self.registry)
+            "hotline_status_callbacks_total",
+            "Provider delivery-status callbacks by status and whether they moved a row.",
+            ["status", "applied"],
+            registry=self.registry,
+        )
         self.sweeps = Counter(
-            "hotline_sweep_items_total", "Items handled by scheduler sweeps, by sweep.",
-            ["sweep"], registry=self.registry)
+            "hotline_sweep_items_total",
+            "Items handled by scheduler sweeps, by sweep.",
+            ["sweep"],
+            registry=self.registry,
+        )
 
     def set_outbox(self, counts: dict[tuple[str, str], int]) -> None:
         """Replace the outbox gauge with fresh counts."""

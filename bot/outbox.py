@@ -33,14 +33,27 @@ PUSHED_CHANNELS: Final = ("telegram", "sms", "whatsapp")  # web chat replies are
 _T: Any = OutboundMessage.__table__  # type: ignore[attr-defined]
 _OPEN = (OutboundStatus.pending.value, OutboundStatus.sending.value)
 RANK: Final[dict[str, int]] = {
-    "pending": 0, "sending": 1, "sent": 2,
-    "delivered": 3, "undelivered": 3, "failed": 3, "read": 4, "suppressed": 9,
+    "pending": 0,
+    "sending": 1,
+    "sent": 2,
+    "delivered": 3,
+    "undelivered": 3,
+    "failed": 3,
+    "read": 4,
+    "suppressed": 9,
 }
 # Twilio's MessageStatus values mapped onto ours; the rest (receiving, received) are ignored.
 PROVIDER_STATUS: Final[dict[str, str]] = {
-    "accepted": "sent", "scheduled": "sent", "queued": "sent", "sending": "sent",
-    "sent": "sent", "delivered": "delivered", "undelivered": "undelivered",
-    "failed": "failed", "canceled": "failed", "read": "read",
+    "accepted": "sent",
+    "scheduled": "sent",
+    "queued": "sent",
+    "sending": "sent",
+    "sent": "sent",
+    "delivered": "delivered",
+    "undelivered": "undelivered",
+    "failed": "failed",
+    "canceled": "failed",
+    "read": "read",
 }
 
 
@@ -68,19 +81,28 @@ def backoff(attempts: int, *, base: float = BACKOFF_BASE, cap: float = BACKOFF_C
 
 
 def claim_due(
-    db: Database, *, now: datetime, channels: Collection[str] = PUSHED_CHANNELS,
-    limit: int = 20, lease: timedelta = LEASE,
+    db: Database,
+    *,
+    now: datetime,
+    channels: Collection[str] = PUSHED_CHANNELS,
+    limit: int = 20,
+    lease: timedelta = LEASE,
 ) -> list[Claim]:
     """Atomically take up to `limit` due rows (the oldest open one per contact) for sending."""
     earlier = _T.alias("earlier")
     blocked = exists().where(
-        earlier.c.contact_id == _T.c.contact_id, earlier.c.id < _T.c.id,
+        earlier.c.contact_id == _T.c.contact_id,
+        earlier.c.id < _T.c.id,
         earlier.c.status.in_(_OPEN),
     )
     candidates = (
         select(_T.c.id)
-        .where(_T.c.status.in_(_OPEN), _T.c.next_attempt_at <= now,
-               _T.c.channel.in_(list(channels)), ~blocked)
+        .where(
+            _T.c.status.in_(_OPEN),
+            _T.c.next_attempt_at <= now,
+            _T.c.channel.in_(list(channels)),
+            ~blocked,
+        )
         .order_by(_T.c.next_attempt_at, _T.c.id)
         .limit(limit)
     )
@@ -89,15 +111,38 @@ def claim_due(
     statement = (
         update(_T)
         .where(_T.c.id.in_(candidates.scalar_subquery()))
-        .values(status=OutboundStatus.sending.value, attempts=_T.c.attempts + 1,
-                next_attempt_at=now + lease, updated_at=now)
-        .returning(_T.c.id, _T.c.contact_id, _T.c.channel, _T.c.text, _T.c.options,
-                   _T.c.attempts, _T.c.created_at, _T.c.kind)
+        .values(
+            status=OutboundStatus.sending.value,
+            attempts=_T.c.attempts + 1,
+            next_attempt_at=now + lease,
+            updated_at=now,
+        )
+        .returning(
+            _T.c.id,
+            _T.c.contact_id,
+            _T.c.channel,
+            _T.c.text,
+            _T.c.options,
+            _T.c.attempts,
+            _T.c.created_at,
+            _T.c.kind,
+        )
     )
     with db.write() as session:
         rows = session.execute(statement).all()
-    claims = [Claim(r.id, r.contact_id, r.channel, r.text, list(r.options or []), r.attempts,
-                    r.created_at, r.kind) for r in rows]
+    claims = [
+        Claim(
+            r.id,
+            r.contact_id,
+            r.channel,
+            r.text,
+            list(r.options or []),
+            r.attempts,
+            r.created_at,
+            r.kind,
+        )
+        for r in rows
+    ]
     return sorted(claims, key=lambda c: c.id)
 
 
@@ -112,7 +157,8 @@ def recipient(db: Database, contact_id: int) -> tuple[str | None, bool]:
 
 def _finish(db: Database, outbound_id: int, now: datetime, **values: Any) -> bool:
     statement = (
-        update(_T).where(_T.c.id == outbound_id, _T.c.status == OutboundStatus.sending.value)
+        update(_T)
+        .where(_T.c.id == outbound_id, _T.c.status == OutboundStatus.sending.value)
         .values(updated_at=now, **values)
     )
     with db.write() as session:
@@ -121,26 +167,51 @@ def _finish(db: Database, outbound_id: int, now: datetime, **values: Any) -> boo
 
 def mark_sent(db: Database, outbound_id: int, *, provider_id: str | None, now: datetime) -> None:
     """The provider accepted the message; a status callback may already have moved it on."""
-    if _finish(db, outbound_id, now, status=OutboundStatus.sent.value, provider_id=provider_id,
-               sent_at=now, last_error=None):
+    if _finish(
+        db,
+        outbound_id,
+        now,
+        status=OutboundStatus.sent.value,
+        provider_id=provider_id,
+        sent_at=now,
+        last_error=None,
+    ):
         return
     with db.write() as session:  # a callback got there first: keep its status
-        session.execute(update(_T).where(_T.c.id == outbound_id, _T.c.sent_at.is_(None))
-                        .values(provider_id=func.coalesce(_T.c.provider_id, provider_id),
-                                sent_at=now, updated_at=now))
+        session.execute(
+            update(_T)
+            .where(_T.c.id == outbound_id, _T.c.sent_at.is_(None))
+            .values(
+                provider_id=func.coalesce(_T.c.provider_id, provider_id),
+                sent_at=now,
+                updated_at=now,
+            )
+        )
 
 
 def mark_retry(
-    db: Database, claim: Claim, *, error: str, now: datetime, delay: float | None = None,
-    base: float = BACKOFF_BASE, max_age: timedelta = MAX_AGE,
+    db: Database,
+    claim: Claim,
+    *,
+    error: str,
+    now: datetime,
+    delay: float | None = None,
+    base: float = BACKOFF_BASE,
+    max_age: timedelta = MAX_AGE,
 ) -> bool:
     """Put the row back for a later attempt; past `max_age` it fails. False when it failed."""
     if now - claim.created_at > max_age:
         mark_failed(db, claim.id, error=error, now=now)
         return False
     wait = backoff(claim.attempts, base=base) if delay is None else delay
-    _finish(db, claim.id, now, status=OutboundStatus.pending.value, last_error=error[:200],
-            next_attempt_at=now + timedelta(seconds=wait))
+    _finish(
+        db,
+        claim.id,
+        now,
+        status=OutboundStatus.pending.value,
+        last_error=error[:200],
+        next_attempt_at=now + timedelta(seconds=wait),
+    )
     return True
 
 
@@ -155,8 +226,13 @@ def mark_suppressed(db: Database, outbound_id: int, *, reason: str, now: datetim
 
 
 def record_status(
-    db: Database, *, provider_id: str, status: str, now: datetime,
-    outbound_id: int | None = None, error_code: str | None = None,
+    db: Database,
+    *,
+    provider_id: str,
+    status: str,
+    now: datetime,
+    outbound_id: int | None = None,
+    error_code: str | None = None,
 ) -> bool:
     """Apply a provider status callback, forward only; True when the row moved."""
     ours = PROVIDER_STATUS.get(status.lower())
@@ -165,8 +241,13 @@ def record_status(
     lower = [s for s, rank in RANK.items() if rank < RANK[ours]]
     which = _T.c.provider_id == provider_id
     if outbound_id is not None:
-        which = or_(which, and_(_T.c.id == outbound_id,
-                                or_(_T.c.provider_id.is_(None), _T.c.provider_id == provider_id)))
+        which = or_(
+            which,
+            and_(
+                _T.c.id == outbound_id,
+                or_(_T.c.provider_id.is_(None), _T.c.provider_id == provider_id),
+            ),
+        )
     values: dict[str, Any] = {"status": ours, "updated_at": now, "provider_id": provider_id}
     if error_code:
         values["last_error"] = f"provider error {error_code}"[:200]
@@ -188,8 +269,11 @@ def release_expired_leases(db: Database, *, now: datetime) -> int:
 
 def pending_counts(db: Database) -> dict[tuple[str, str], int]:
     """How many rows each (channel, status) holds among the open ones."""
-    statement = (select(_T.c.channel, _T.c.status, func.count())
-                 .where(_T.c.status.in_(_OPEN)).group_by(_T.c.channel, _T.c.status))
+    statement = (
+        select(_T.c.channel, _T.c.status, func.count())
+        .where(_T.c.status.in_(_OPEN))
+        .group_by(_T.c.channel, _T.c.status)
+    )
     with db.read() as session:
         return {(c, s): int(n) for c, s, n in session.execute(statement).all()}
 

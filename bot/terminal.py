@@ -29,22 +29,29 @@ CHANNEL = "terminal"
 class TerminalChat:
     """One person's terminal session."""
 
-    def __init__(self, hotline: Hotline, db: Database, *, sender: str, render_as: str,
-                 lang: str | None) -> None:
+    def __init__(
+        self, hotline: Hotline, db: Database, *, sender: str, render_as: str, lang: str | None
+    ) -> None:
         self.hotline, self.db = hotline, db
         self.sender, self.render_as, self.lang = sender, render_as, lang
 
     @classmethod
-    def open(cls, settings: Settings, *, sender: str | None, render_as: str,
-             lang: str | None) -> TerminalChat:
+    def open(
+        cls, settings: Settings, *, sender: str | None, render_as: str, lang: str | None
+    ) -> TerminalChat:
         """Migrate, load the hotline, and start a session for the sender (new if None)."""
         install_keyring(load_secret_key(settings))
         upgrade(settings.resolved_database_url)
         hotline = Hotline.load(settings)
         db = Database(settings.resolved_database_url)
         hotline.prepare(db)
-        return cls(hotline, db, sender=sender or f"local-{secrets.token_hex(4)}",
-                   render_as=render_as, lang=lang)
+        return cls(
+            hotline,
+            db,
+            sender=sender or f"local-{secrets.token_hex(4)}",
+            render_as=render_as,
+            lang=lang,
+        )
 
     def close(self) -> None:
         """Release the database."""
@@ -57,8 +64,13 @@ class TerminalChat:
             payload["lang_hint"] = self.lang
         with self.db.write() as session:
             inbound_id = store_inbound(
-                session, channel=CHANNEL, provider_id=uuid.uuid4().hex, sender=self.sender,
-                text=text, payload=payload, max_chars=self.hotline.settings.max_message_chars,
+                session,
+                channel=CHANNEL,
+                provider_id=uuid.uuid4().hex,
+                sender=self.sender,
+                text=text,
+                payload=payload,
+                max_chars=self.hotline.settings.max_message_chars,
             )
         assert inbound_id is not None
         self.hotline.process(self.db, inbound_id)
@@ -71,16 +83,19 @@ class TerminalChat:
             if contact is None:
                 return []
             rows = session.exec(
-                select(OutboundMessage).where(
+                select(OutboundMessage)
+                .where(
                     OutboundMessage.contact_id == contact.id,
                     OutboundMessage.status == OutboundStatus.pending,
-                ).order_by(col(OutboundMessage.id))
+                )
+                .order_by(col(OutboundMessage.id))
             ).all()
             now = utcnow()
             for row in rows:
                 row.status, row.sent_at, row.updated_at = OutboundStatus.delivered, now, now
-            return [{"text": row.text, "options": [o["label"] for o in row.options]}
-                    for row in rows]
+            return [
+                {"text": row.text, "options": [o["label"] for o in row.options]} for row in rows
+            ]
 
     def run(self, stdin: TextIO, stdout: TextIO, *, json_mode: bool) -> None:
         """Read lines until end of input, answering each."""

@@ -128,10 +128,16 @@ def _migrated_templates(
 def _truncate_postgres(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as connection:
-        tables = connection.execute(
-            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                 "AND tablename <> 'alembic_version'")
-        ).scalars().all()
+        tables = (
+            connection.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            )
+            .scalars()
+            .all()
+        )
         if tables:
             names = ", ".join(f'"{t}"' for t in tables)
             connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
@@ -161,16 +167,29 @@ _RESULTS: Counter[tuple[str, str]] = Counter()
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-        backend = next((b for b in BACKENDS if f"[{b}" in report.nodeid
-                        or f"-{b}]" in report.nodeid or f"-{b}-" in report.nodeid), "none")
+        backend = next(
+            (
+                b
+                for b in BACKENDS
+                if f"[{b}" in report.nodeid
+                or f"-{b}]" in report.nodeid
+                or f"-{b}-" in report.nodeid
+            ),
+            "none",
+        )
         _RESULTS[(backend, report.outcome)] += 1
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     write = terminalreporter.write_line
     write("")
-    for backend, label in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL"),
-                           ("none", "no database")):
+    for backend, label in (
+        ("sqlite", "SQLite"),
+        ("postgresql", "PostgreSQL"),
+        ("none", "no database"),
+    ):
         counts = {o: _RESULTS[(backend, o)] for o in ("passed", "failed", "skipped")}
-        write(f"on {label}: passed={counts['passed']} failed={counts['failed']} "
-              f"skipped={counts['skipped']}")
+        write(
+            f"on {label}: passed={counts['passed']} failed={counts['failed']} "
+            f"skipped={counts['skipped']}"
+        )

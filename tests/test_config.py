@@ -61,7 +61,11 @@ def test_cli_reports_bad_setting_without_traceback(tmp_path: Path) -> None:
     env = {**os.environ, "HOTLINE_DATABASE_URL": "oracle://nope"}
     result = subprocess.run(
         [sys.executable, "-m", "bot", "db", "upgrade"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr

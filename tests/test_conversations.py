@@ -32,14 +32,32 @@ from .conftest import make_settings
 
 # What a person types for each kind of question, per language.
 ANSWERS: dict[str, dict[str, str]] = {
-    "es": {"text": "Se lo llevaron en la mañana afuera de la casa", "dob": "12/05/1985",
-           "a_number": "A 123 456 789", "location": "77036", "time": "ayer",
-           "phone": "713 555 0199", "media": "no", "yes_no": "no", "number": "2",
-           "consent": "si", "choice": "1"},
-    "en": {"text": "They took him this morning outside the house", "dob": "05/12/1985",
-           "a_number": "A123456789", "location": "Houston, TX", "time": "yesterday",
-           "phone": "(713) 555-0199", "media": "no", "yes_no": "no", "number": "2",
-           "consent": "yes", "choice": "1"},
+    "es": {
+        "text": "Se lo llevaron en la mañana afuera de la casa",
+        "dob": "12/05/1985",
+        "a_number": "A 123 456 789",
+        "location": "77036",
+        "time": "ayer",
+        "phone": "713 555 0199",
+        "media": "no",
+        "yes_no": "no",
+        "number": "2",
+        "consent": "si",
+        "choice": "1",
+    },
+    "en": {
+        "text": "They took him this morning outside the house",
+        "dob": "05/12/1985",
+        "a_number": "A123456789",
+        "location": "Houston, TX",
+        "time": "yesterday",
+        "phone": "(713) 555-0199",
+        "media": "no",
+        "yes_no": "no",
+        "number": "2",
+        "consent": "yes",
+        "choice": "1",
+    },
 }
 MAX_TURNS = 30
 
@@ -49,8 +67,13 @@ def hotline(tmp_path: Path) -> Hotline:
     return Hotline.load(make_settings(tmp_path, flood_per_sender_per_minute=50))
 
 
-def chat(hotline: Hotline, database: Database, sender: str, lang: str | None = None,
-         render_as: str = "sms") -> TerminalChat:
+def chat(
+    hotline: Hotline,
+    database: Database,
+    sender: str,
+    lang: str | None = None,
+    render_as: str = "sms",
+) -> TerminalChat:
     hotline.prepare(database)
     return TerminalChat(hotline, database, sender=sender, render_as=render_as, lang=lang)
 
@@ -77,8 +100,9 @@ def next_answer(hotline: Hotline, state: dict[str, Any], lang: str) -> str:
     return ANSWERS[lang].get(kind, "1")
 
 
-def report(hotline: Hotline, database: Database, person: TerminalChat, first: str,
-           lang: str) -> tuple[Case, list[str]]:
+def report(
+    hotline: Hotline, database: Database, person: TerminalChat, first: str, lang: str
+) -> tuple[Case, list[str]]:
     """Talk until a case exists; return it and every reply text seen."""
     seen: list[str] = []
     text, before = first, len(cases_of(database))
@@ -93,8 +117,7 @@ def report(hotline: Hotline, database: Database, person: TerminalChat, first: st
 
 
 @pytest.mark.parametrize("lang", ["es", "en"])
-@pytest.mark.parametrize(("menu", "flow"), [("1", "raid"), ("2", "detention"),
-                                             ("3", "harassment")])
+@pytest.mark.parametrize(("menu", "flow"), [("1", "raid"), ("2", "detention"), ("3", "harassment")])
 def test_each_report_flow_ends_in_a_stored_case(
     database: Database, hotline: Hotline, lang: str, menu: str, flow: str
 ) -> None:
@@ -112,8 +135,13 @@ def test_each_report_flow_ends_in_a_stored_case(
 def test_free_text_raid_is_prefilled_and_routed(database: Database, hotline: Hotline) -> None:
     """A first message with place and time starts the raid flow without asking them again."""
     person = chat(hotline, database, "free-text")
-    case, seen = report(hotline, database, person,
-                        "hay una redada de ICE ahorita en mi trabajo en Houston 77036", "es")
+    case, seen = report(
+        hotline,
+        database,
+        person,
+        "hay una redada de ICE ahorita en mi trabajo en Houston 77036",
+        "es",
+    )
     assert (case.intent, case.priority, case.desk_id) == ("raid", "critical", "houston")
     assert "911" in seen[0]
     assert not any("ZIP" in text or "código postal" in text.lower() for text in seen)
@@ -229,8 +257,9 @@ def test_processing_is_idempotent(database: Database, hotline: Hotline) -> None:
     """Processing the same stored message twice answers it once."""
     hotline.prepare(database)
     with database.write() as session:
-        inbound_id = store_inbound(session, channel="sms", provider_id="SMdup",
-                                   sender="+17135550111", text="hola")
+        inbound_id = store_inbound(
+            session, channel="sms", provider_id="SMdup", sender="+17135550111", text="hola"
+        )
     assert inbound_id is not None
     first = hotline.process(database, inbound_id)
     assert first and hotline.process(database, inbound_id) == []
@@ -242,8 +271,9 @@ def test_crash_during_processing_apologises_after_retries(
     """A message whose processing keeps failing is kept and the person gets a kind answer."""
     hotline.prepare(database)
     with database.write() as session:
-        inbound_id = store_inbound(session, channel="sms", provider_id="SMboom",
-                                   sender="+17135550112", text="hola")
+        inbound_id = store_inbound(
+            session, channel="sms", provider_id="SMboom", sender="+17135550112", text="hola"
+        )
     assert inbound_id is not None
 
     def broken(*_args: object, **_kwargs: object) -> None:
@@ -265,8 +295,9 @@ def test_pending_sweep_processes_messages_left_by_a_crash(
     """A message stored but never processed is picked up by the sweep."""
     hotline.prepare(database)
     with database.write() as session:
-        store_inbound(session, channel="sms", provider_id="SMleft", sender="+17135550113",
-                      text="hola")
+        store_inbound(
+            session, channel="sms", provider_id="SMleft", sender="+17135550113", text="hola"
+        )
     later = utcnow() + timedelta(minutes=5)
     assert hotline.process_pending(database, now=later) == 1
     with database.read() as session:
@@ -281,8 +312,15 @@ def test_busy_notice_once_per_person_and_message_still_processed(
     ids = []
     with database.write() as session:
         for n in range(2):
-            ids.append(store_inbound(session, channel="sms", provider_id=f"SMbusy{n}",
-                                     sender="+17135550120", text="redada ahorita"))
+            ids.append(
+                store_inbound(
+                    session,
+                    channel="sms",
+                    provider_id=f"SMbusy{n}",
+                    sender="+17135550120",
+                    text="redada ahorita",
+                )
+            )
     first = hotline.acknowledge_busy(database, ids[0])
     assert len(first) == 1 and hotline.acknowledge_busy(database, ids[1]) == []
     with database.read() as session:
@@ -302,8 +340,12 @@ async def test_processor_sends_busy_notices_when_the_backlog_is_deep(
     hotline.prepare(database)
     processor = Processor(database, hotline, on_replies=lambda: None, busy_backlog=2)
     with database.write() as session:
-        ids = [store_inbound(session, channel="sms", provider_id=f"SMq{n}",
-                             sender=f"+1713555013{n}", text="hola") for n in range(4)]
+        ids = [
+            store_inbound(
+                session, channel="sms", provider_id=f"SMq{n}", sender=f"+1713555013{n}", text="hola"
+            )
+            for n in range(4)
+        ]
     for n, inbound_id in enumerate(ids):  # workers not started: the queue only grows
         assert inbound_id is not None
         processor.submit(inbound_id, sender=f"+1713555013{n}")

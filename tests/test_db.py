@@ -14,8 +14,17 @@ from bot.migrate import current_revision, upgrade
 from bot.models import Case, Contact, InboundMessage
 
 EXPECTED_TABLES = {
-    "contact", "conversation", "inboundmessage", "outboundmessage", "case", "caseevent",
-    "desk", "staff", "incident", "auditentry", "sweepmark",
+    "contact",
+    "conversation",
+    "inboundmessage",
+    "outboundmessage",
+    "case",
+    "caseevent",
+    "desk",
+    "staff",
+    "incident",
+    "auditentry",
+    "sweepmark",
 }
 
 
@@ -49,8 +58,9 @@ def test_personal_data_is_not_in_the_sqlite_file(tmp_path: Path) -> None:
     db = Database(url)
     phone, name, story = "+17135550143", "Guadalupe Esperanza Ramírez", "se llevaron a mi hermano"
     with db.write() as session:
-        contact = Contact(channel="sms", address_hash=sender_key("sms", phone), address=phone,
-                          display_name=name)
+        contact = Contact(
+            channel="sms", address_hash=sender_key("sms", phone), address=phone, display_name=name
+        )
         session.add(contact)
         store_inbound(session, channel="sms", provider_id="SM1", sender=phone, text=story)
     with db.read() as session:
@@ -69,13 +79,16 @@ def test_personal_data_is_not_in_the_sqlite_file(tmp_path: Path) -> None:
 def test_inbox_stores_a_provider_id_once(database: Database) -> None:
     """The same provider message id stored twice yields one row, and the second call says so."""
     with database.write() as session:
-        first = store_inbound(session, channel="telegram", provider_id="1001", sender="42",
-                              text="hola")
+        first = store_inbound(
+            session, channel="telegram", provider_id="1001", sender="42", text="hola"
+        )
     with database.write() as session:
-        again = store_inbound(session, channel="telegram", provider_id="1001", sender="42",
-                              text="hola")
-        other_channel = store_inbound(session, channel="sms", provider_id="1001",
-                                      sender="+15550001", text="hola")
+        again = store_inbound(
+            session, channel="telegram", provider_id="1001", sender="42", text="hola"
+        )
+        other_channel = store_inbound(
+            session, channel="sms", provider_id="1001", sender="+15550001", text="hola"
+        )
     assert first is not None and again is None and other_channel is not None
     with database.read() as session:
         count = session.exec(select(func.count()).select_from(InboundMessage)).one()
@@ -85,8 +98,14 @@ def test_inbox_stores_a_provider_id_once(database: Database) -> None:
 def test_inbox_cuts_oversized_text_and_records_the_cut(database: Database) -> None:
     """A 10,000-character message is stored cut to the limit with its original length."""
     with database.write() as session:
-        row_id = store_inbound(session, channel="sms", provider_id="SMbig", sender="+15550002",
-                               text="a" * 10_000, max_chars=2000)
+        row_id = store_inbound(
+            session,
+            channel="sms",
+            provider_id="SMbig",
+            sender="+15550002",
+            text="a" * 10_000,
+            max_chars=2000,
+        )
     with database.read() as session:
         row = session.get(InboundMessage, row_id)
         assert row is not None
@@ -98,12 +117,28 @@ def test_case_table_round_trips_encrypted_answers(database: Database) -> None:
     from bot.models import Desk
 
     with database.write() as session:
-        session.add(Desk(id="houston", name_es="Consulado", name_en="Consulate", city="Houston",
-                         state="TX", timezone="America/Chicago"))
+        session.add(
+            Desk(
+                id="houston",
+                name_es="Consulado",
+                name_en="Consulate",
+                city="Houston",
+                state="TX",
+                timezone="America/Chicago",
+            )
+        )
         session.flush()
-        session.add(Case(ref="HL-7K4M2Q", channel="sms", desk_id="houston", flow="detention",
-                         intent="detention", priority="high",
-                         answers={"name": "José", "a_number": "012345678"}))
+        session.add(
+            Case(
+                ref="HL-7K4M2Q",
+                channel="sms",
+                desk_id="houston",
+                flow="detention",
+                intent="detention",
+                priority="high",
+                answers={"name": "José", "a_number": "012345678"},
+            )
+        )
     with database.read() as session:
         case = session.exec(select(Case)).one()
         assert case.answers == {"name": "José", "a_number": "012345678"}

@@ -18,8 +18,9 @@ from .channels.support import inbound_rows, outbound_rows
 
 def _store(db: Database, provider_id: str) -> int:
     with db.write() as session:
-        inbound_id = store_inbound(session, channel="sms", provider_id=provider_id,
-                                   sender="+17135550101", text="hola")
+        inbound_id = store_inbound(
+            session, channel="sms", provider_id=provider_id, sender="+17135550101", text="hola"
+        )
         assert inbound_id is not None
         return inbound_id
 
@@ -57,12 +58,18 @@ def test_refresh_metrics_counts_open_rows(database: Database) -> None:
 
 async def test_build_scheduler_registers_the_sweeps(database: Database) -> None:
     """The scheduler holds the three channel sweeps plus any extra job, not started."""
+
     async def extra() -> None:
         return None
 
     sender = Sender(database, [])
-    scheduler = build_scheduler(database, EchoEngine(), sender=sender, metrics=Metrics(),
-                                extra={"escalate": (extra, 60)})
+    scheduler = build_scheduler(
+        database, EchoEngine(), sender=sender, metrics=Metrics(), extra={"escalate": (extra, 60)}
+    )
     assert sorted(job.id for job in scheduler.get_jobs()) == [
-        "escalate", "refresh_metrics", "release_leases", "sweep_inbox"]
+        "escalate",
+        "refresh_metrics",
+        "release_leases",
+        "sweep_inbox",
+    ]
     assert not scheduler.running

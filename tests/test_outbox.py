@@ -29,11 +29,18 @@ def _contact(db: Database, address: str, channel: str = "telegram") -> int:
         return contact.id
 
 
-def _queue(db: Database, contact_id: int, text: str, channel: str = "telegram",
-           at: datetime = NOW) -> int:
+def _queue(
+    db: Database, contact_id: int, text: str, channel: str = "telegram", at: datetime = NOW
+) -> int:
     with db.write() as session:
-        row = OutboundMessage(contact_id=contact_id, channel=channel, text=text, created_at=at,
-                              next_attempt_at=at, updated_at=at)
+        row = OutboundMessage(
+            contact_id=contact_id,
+            channel=channel,
+            text=text,
+            created_at=at,
+            next_attempt_at=at,
+            updated_at=at,
+        )
         session.add(row)
         session.flush()
         assert row.id is not None
@@ -139,8 +146,7 @@ def test_a_callback_arriving_before_the_send_is_recorded_keeps_its_status(
     """A callback found by row id while the row is still `sending` wins over mark_sent."""
     row = _queue(database, _contact(database, "+1713", channel="sms"), "hola", channel="sms")
     claim_due(database, now=NOW)
-    assert record_status(database, provider_id="SM2", status="delivered", now=NOW,
-                         outbound_id=row)
+    assert record_status(database, provider_id="SM2", status="delivered", now=NOW, outbound_id=row)
     mark_sent(database, row, provider_id="SM2", now=NOW)
     stored = _status(database, row)
     assert (stored.status, stored.provider_id) == (OutboundStatus.delivered, "SM2")
@@ -152,11 +158,12 @@ def test_undelivered_records_the_error_code(database: Database) -> None:
     row = _queue(database, _contact(database, "+1713", channel="sms"), "hola", channel="sms")
     claim_due(database, now=NOW)
     mark_sent(database, row, provider_id="SM3", now=NOW)
-    record_status(database, provider_id="SM3", status="undelivered", now=NOW,
-                  error_code="30003")
+    record_status(database, provider_id="SM3", status="undelivered", now=NOW, error_code="30003")
     stored = _status(database, row)
-    assert (stored.status, stored.last_error) == (OutboundStatus.undelivered,
-                                                  "provider error 30003")
+    assert (stored.status, stored.last_error) == (
+        OutboundStatus.undelivered,
+        "provider error 30003",
+    )
 
 
 def test_release_expired_leases_and_counts(database: Database) -> None:

@@ -48,16 +48,27 @@ class Services:
 
 
 async def accept(
-    services: Services, *, channel: str, provider_id: str, sender: str, text: str,
-    payload: dict[str, Any], extra: Extra | None = None,
+    services: Services,
+    *,
+    channel: str,
+    provider_id: str,
+    sender: str,
+    text: str,
+    payload: dict[str, Any],
+    extra: Extra | None = None,
 ) -> int | None:
     """Store the message and queue it for processing; None for an already stored duplicate."""
 
     def write() -> tuple[int | None, bool]:
         with services.db.write() as session:
             inbound_id = store_inbound(
-                session, channel=channel, provider_id=provider_id, sender=sender, text=text,
-                payload=payload, max_chars=services.settings.max_message_chars,
+                session,
+                channel=channel,
+                provider_id=provider_id,
+                sender=sender,
+                text=text,
+                payload=payload,
+                max_chars=services.settings.max_message_chars,
             )
             handled = inbound_id is not None and extra is not None and extra(session, inbound_id)
             return inbound_id, handled
@@ -122,6 +133,11 @@ class BodyLimit:
 
 
 async def _too_large(send: Send) -> None:
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+        }
+    )
     await send({"type": "http.response.body", "body": b"payload too large"})

@@ -37,8 +37,12 @@ class Engine(Protocol):
         ...
 
     def process_pending(
-        self, db: Database, *, now: datetime | None = None,
-        older_than: timedelta = ..., limit: int = ...,
+        self,
+        db: Database,
+        *,
+        now: datetime | None = None,
+        older_than: timedelta = ...,
+        limit: int = ...,
     ) -> int:
         """Run stored messages still pending after `older_than`; return how many."""
         ...
@@ -54,8 +58,14 @@ class Processor:
     """A small pool of workers that run submitted inbound ids through the engine."""
 
     def __init__(
-        self, db: Database, engine: Engine, *, on_replies: Callable[[], None],
-        metrics: Metrics | None = None, workers: int = 2, busy_backlog: int = 100,
+        self,
+        db: Database,
+        engine: Engine,
+        *,
+        on_replies: Callable[[], None],
+        metrics: Metrics | None = None,
+        workers: int = 2,
+        busy_backlog: int = 100,
     ) -> None:
         self.db = db
         self.engine = engine
@@ -64,14 +74,17 @@ class Processor:
         self.workers = max(1, workers)
         self.busy_backlog = busy_backlog
         self._queues: list[asyncio.Queue[int | None]] = [
-            asyncio.Queue(QUEUE_SIZE) for _ in range(self.workers)]
+            asyncio.Queue(QUEUE_SIZE) for _ in range(self.workers)
+        ]
         self._tasks: list[asyncio.Task[None]] = []
         self._acks: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
         """Start the workers."""
-        self._tasks = [asyncio.create_task(self._work(queue), name=f"processor-{i}")
-                       for i, queue in enumerate(self._queues)]
+        self._tasks = [
+            asyncio.create_task(self._work(queue), name=f"processor-{i}")
+            for i, queue in enumerate(self._queues)
+        ]
 
     async def stop(self, grace: float = 10.0) -> None:
         """Finish the message in hand; what is still queued is left to the sweep."""
@@ -107,8 +120,7 @@ class Processor:
         try:
             sent = await asyncio.to_thread(self.engine.acknowledge_busy, self.db, inbound_id)
         except Exception as exc:
-            logger.warning("inbound %s: busy notice failed (%s)", inbound_id,
-                           type(exc).__name__)
+            logger.warning("inbound %s: busy notice failed (%s)", inbound_id, type(exc).__name__)
             return
         if sent:
             self._count("busy_notice")
@@ -125,8 +137,11 @@ class Processor:
         try:
             replies = await asyncio.to_thread(self.engine.process, self.db, inbound_id)
         except Exception as exc:
-            logger.warning("inbound %s: processing failed (%s); the sweep will retry",
-                           inbound_id, type(exc).__name__)
+            logger.warning(
+                "inbound %s: processing failed (%s); the sweep will retry",
+                inbound_id,
+                type(exc).__name__,
+            )
             self._count("error")
             return []
         if self.metrics is not None:

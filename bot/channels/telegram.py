@@ -83,11 +83,18 @@ def translate(update: Update) -> TelegramInbound | None:
     if query is not None:
         chat = query.message.chat if query.message is not None else None
         chat_id = str(chat.id if chat is not None else query.from_user.id)
-        payload = {"lang_hint": query.from_user.language_code or "",
-                   "chat_type": chat.type if chat is not None else "private", "button": True}
+        payload = {
+            "lang_hint": query.from_user.language_code or "",
+            "chat_type": chat.type if chat is not None else "private",
+            "button": True,
+        }
         return TelegramInbound(
-            str(update.update_id), chat_id, query.data or "", _clean(payload),
-            private=chat is None or chat.type == "private", callback_query_id=query.id,
+            str(update.update_id),
+            chat_id,
+            query.data or "",
+            _clean(payload),
+            private=chat is None or chat.type == "private",
+            callback_query_id=query.id,
             callback_message_id=query.message.message_id if query.message is not None else None,
         )
     message = update.message
@@ -99,22 +106,32 @@ def translate(update: Update) -> TelegramInbound | None:
         "lang_hint": user.language_code if user is not None else None,
         "display_name": user.first_name if user is not None else None,
         "media": _media(message),
-        "location": ({"lat": message.location.latitude, "lon": message.location.longitude}
-                     if message.location is not None else None),
+        "location": (
+            {"lat": message.location.latitude, "lon": message.location.longitude}
+            if message.location is not None
+            else None
+        ),
     }
-    return TelegramInbound(str(update.update_id), str(message.chat.id),
-                           message.text or message.caption or "", _clean(payload),
-                           private=message.chat.type == "private")
+    return TelegramInbound(
+        str(update.update_id),
+        str(message.chat.id),
+        message.text or message.caption or "",
+        _clean(payload),
+        private=message.chat.type == "private",
+    )
 
 
 def _media(message: Message) -> list[dict[str, str]]:
     found: list[dict[str, str]] = []
     if message.photo:
-        found.append({"kind": "photo", "ref": message.photo[-1].file_id,
-                      "content_type": "image/jpeg"})
+        found.append(
+            {"kind": "photo", "ref": message.photo[-1].file_id, "content_type": "image/jpeg"}
+        )
     for kind, item, default in (
-        ("voice", message.voice, "audio/ogg"), ("voice", message.audio, "audio/mpeg"),
-        ("video", message.video, "video/mp4"), ("video", message.video_note, "video/mp4"),
+        ("voice", message.voice, "audio/ogg"),
+        ("voice", message.audio, "audio/mpeg"),
+        ("video", message.video, "video/mp4"),
+        ("video", message.video_note, "video/mp4"),
         ("document", message.document, "application/octet-stream"),
     ):
         if item is not None:
@@ -175,7 +192,8 @@ class TelegramTransport:
             for index, part in enumerate(parts):
                 markup = keyboard(claim.options) if index == len(parts) - 1 else None
                 sent = await self.application.bot.send_message(
-                    chat_id=int(address), text=part, reply_markup=markup)
+                    chat_id=int(address), text=part, reply_markup=markup
+                )
         except RetryAfter as exc:
             raise RetryLater(_seconds(exc)) from None
         except (Forbidden, BadRequest, ChatMigrated) as exc:
@@ -212,8 +230,9 @@ class TelegramChannel:
         for task in [self._task, *self._side_tasks]:
             if task is not None:
                 task.cancel()
-        await asyncio.gather(*(t for t in [self._task, *self._side_tasks] if t is not None),
-                             return_exceptions=True)
+        await asyncio.gather(
+            *(t for t in [self._task, *self._side_tasks] if t is not None), return_exceptions=True
+        )
         self.transport.ready = False
         if self._started:
             with contextlib.suppress(Exception):
@@ -230,9 +249,14 @@ class TelegramChannel:
         self.services.sender.wake()
         if settings.public_url:
             secret = settings.telegram_webhook_secret
-            await _retrying("set_webhook", lambda: self.application.bot.set_webhook(
-                url=settings.public_url + WEBHOOK_PATH, allowed_updates=ALLOWED_UPDATES,
-                secret_token=secret.get_secret_value() if secret else None))
+            await _retrying(
+                "set_webhook",
+                lambda: self.application.bot.set_webhook(
+                    url=settings.public_url + WEBHOOK_PATH,
+                    allowed_updates=ALLOWED_UPDATES,
+                    secret_token=secret.get_secret_value() if secret else None,
+                ),
+            )
             logger.info("telegram: webhook mode")
             return
         await _retrying("delete_webhook", self.application.bot.delete_webhook)
@@ -245,7 +269,8 @@ class TelegramChannel:
         while True:
             try:
                 updates = await self.application.bot.get_updates(
-                    offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES)
+                    offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES
+                )
                 for update in updates:
                     await self.receive(update)  # raises when not stored: offset stays
                     offset = update.update_id + 1
@@ -253,8 +278,7 @@ class TelegramChannel:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                logger.warning("telegram polling: %s; retrying in %.0fs", type(exc).__name__,
-                               delay)
+                logger.warning("telegram polling: %s; retrying in %.0fs", type(exc).__name__, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 60.0)
 
@@ -267,8 +291,14 @@ class TelegramChannel:
             await asyncio.to_thread(self._refuse_group, inbound)
             self.services.sender.wake()
         else:
-            await accept(self.services, channel="telegram", provider_id=inbound.provider_id,
-                         sender=inbound.chat_id, text=inbound.text, payload=inbound.payload)
+            await accept(
+                self.services,
+                channel="telegram",
+                provider_id=inbound.provider_id,
+                sender=inbound.chat_id,
+                text=inbound.text,
+                payload=inbound.payload,
+            )
         if inbound.callback_query_id is not None:
             task = asyncio.create_task(self._answer_button(inbound))
             self._side_tasks.add(task)
@@ -276,8 +306,9 @@ class TelegramChannel:
 
     def _refuse_group(self, inbound: TelegramInbound) -> None:
         """Answer a group once that the hotline works in private chats only; store no report."""
-        logger.info("telegram: message from a group %s refused", log_id("telegram",
-                                                                        inbound.chat_id))
+        logger.info(
+            "telegram: message from a group %s refused", log_id("telegram", inbound.chat_id)
+        )
         lang = as_lang(inbound.payload.get("lang_hint"))
         now = utcnow()
         with self.services.db.write() as session:
@@ -285,9 +316,16 @@ class TelegramChannel:
                 return
             contact = get_or_create_contact(session, "telegram", inbound.chat_id, now, lang)
             assert contact.id is not None
-            session.add(OutboundMessage(
-                contact_id=contact.id, channel="telegram", created_at=now, updated_at=now,
-                next_attempt_at=now, text=i18n.t("channel.telegram.private_only", lang)))
+            session.add(
+                OutboundMessage(
+                    contact_id=contact.id,
+                    channel="telegram",
+                    created_at=now,
+                    updated_at=now,
+                    next_attempt_at=now,
+                    text=i18n.t("channel.telegram.private_only", lang),
+                )
+            )
 
     async def _answer_button(self, inbound: TelegramInbound) -> None:
         """Stop the button's spinner and take the keyboard off the answered message."""
@@ -295,8 +333,9 @@ class TelegramChannel:
         try:
             await bot.answer_callback_query(inbound.callback_query_id or "")
             if inbound.callback_message_id is not None:
-                await bot.edit_message_reply_markup(chat_id=int(inbound.chat_id),
-                                                    message_id=inbound.callback_message_id)
+                await bot.edit_message_reply_markup(
+                    chat_id=int(inbound.chat_id), message_id=inbound.callback_message_id
+                )
         except TelegramError as exc:
             logger.info("telegram: answering a button press failed (%s)", type(exc).__name__)
 
@@ -308,8 +347,9 @@ async def _retrying(what: str, call: Any) -> None:
             await call()
             return
         except TelegramError as exc:
-            logger.warning("telegram %s failed (%s); retrying in %.0fs", what,
-                           type(exc).__name__, delay)
+            logger.warning(
+                "telegram %s failed (%s); retrying in %.0fs", what, type(exc).__name__, delay
+            )
             await asyncio.sleep(delay)
             delay = min(delay * 2, 60.0)
 
@@ -323,8 +363,10 @@ def router(services: Services, channel: TelegramChannel | None) -> APIRouter:
     async def telegram_webhook(request: Request) -> Response:
         """Store a Telegram update before answering 200 (403 without the right secret)."""
         given = request.headers.get(SECRET_HEADER, "").encode()
-        if channel is None or secret is None or not hmac.compare_digest(
-            given, secret.get_secret_value().encode()
+        if (
+            channel is None
+            or secret is None
+            or not hmac.compare_digest(given, secret.get_secret_value().encode())
         ):
             services.metrics.webhook_rejected.labels(channel="telegram", reason="secret").inc()
             return Response(status_code=403)

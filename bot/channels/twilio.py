@@ -45,14 +45,16 @@ BODY_LIMIT: Final = 1600
 EMPTY_TWIML: Final = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 OPTED_OUT_CODE: Final = 21610
 STOP_WORDS: Final = frozenset(
-    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ALTO", "PARAR", "BAJA"})
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ALTO", "PARAR", "BAJA"}
+)
 SPANISH_WORDS: Final = frozenset({"ALTO", "PARAR", "BAJA", "ALTA", "AYUDA"})
 START_WORDS: Final = frozenset({"START", "ALTA", "UNSTOP"})
 HELP_WORDS: Final = frozenset({"HELP", "AYUDA", "INFO"})
 # Keywords Twilio itself answers on SMS long codes: we stay quiet there to avoid two replies.
 # Words Twilio itself answers on an SMS long code (its own confirmation goes out).
 TWILIO_ANSWERS: Final = frozenset(
-    {"START", "UNSTOP", "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+    {"START", "UNSTOP", "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
+)
 Keyword = Literal["stop", "start", "help"]
 
 
@@ -91,12 +93,17 @@ def translate(form: FormData) -> TwilioInbound | None:
     media = []
     count = str(form.get("NumMedia") or "0")
     for index in range(min(int(count) if count.isdigit() else 0, 10)):
-        url, kind = str(form.get(f"MediaUrl{index}") or ""), str(
-            form.get(f"MediaContentType{index}") or "")
+        url, kind = (
+            str(form.get(f"MediaUrl{index}") or ""),
+            str(form.get(f"MediaContentType{index}") or ""),
+        )
         if url:
             media.append({"kind": _media_kind(kind), "ref": url, "content_type": kind})
-    payload: dict[str, Any] = {"chat_type": "private", "media": media,
-                               "display_name": str(form.get("ProfileName") or "")}
+    payload: dict[str, Any] = {
+        "chat_type": "private",
+        "media": media,
+        "display_name": str(form.get("ProfileName") or ""),
+    }
     latitude, longitude = form.get("Latitude"), form.get("Longitude")
     if latitude and longitude:
         try:
@@ -128,8 +135,14 @@ def handle_keyword(session: Session, inbound_id: int, found: tuple[Keyword, str]
         if not quiet:
             key = "channel.resubscribed" if kind == "start" else "channel.opted_out"
             lang = "es" if word in SPANISH_WORDS else contact.lang
-            _reply(session, message, contact.id, i18n.t(key, as_lang(lang)), now,
-                   kind="reply" if kind == "start" else OPT_OUT_NOTICE)
+            _reply(
+                session,
+                message,
+                contact.id,
+                i18n.t(key, as_lang(lang)),
+                now,
+                kind="reply" if kind == "start" else OPT_OUT_NOTICE,
+            )
     message.status, message.processed_at = InboundStatus.processed, now
     message.contact_id = contact.id
     contact.last_inbound_at = now
@@ -137,13 +150,27 @@ def handle_keyword(session: Session, inbound_id: int, found: tuple[Keyword, str]
 
 
 def _reply(
-    session: Session, message: InboundMessage, contact_id: int | None, text: str, now: datetime,
+    session: Session,
+    message: InboundMessage,
+    contact_id: int | None,
+    text: str,
+    now: datetime,
     kind: str = "reply",
 ) -> None:
     assert contact_id is not None
-    session.add(OutboundMessage(contact_id=contact_id, channel=message.channel,
-                                inbound_id=message.id, seq=0, text=text, created_at=now,
-                                next_attempt_at=now, updated_at=now, kind=kind))
+    session.add(
+        OutboundMessage(
+            contact_id=contact_id,
+            channel=message.channel,
+            inbound_id=message.id,
+            seq=0,
+            text=text,
+            created_at=now,
+            next_attempt_at=now,
+            updated_at=now,
+            kind=kind,
+        )
+    )
 
 
 class TwilioTransport:
@@ -155,9 +182,11 @@ class TwilioTransport:
 
     def __init__(self, settings: Settings) -> None:
         assert settings.twilio_account_sid and settings.twilio_auth_token
-        self.client = Client(settings.twilio_account_sid,
-                             settings.twilio_auth_token.get_secret_value(),
-                             http_client=TwilioHttpClient(timeout=15))
+        self.client = Client(
+            settings.twilio_account_sid,
+            settings.twilio_auth_token.get_secret_value(),
+            http_client=TwilioHttpClient(timeout=15),
+        )
         self.client.api.base_url = settings.twilio_api_base_url  # the REST root (fake in tests)
         self.sender_id = settings.twilio_from_number or ""
         self.public_url = settings.public_url
@@ -185,7 +214,7 @@ class TwilioTransport:
         sid = None
         try:
             for start in range(0, max(len(claim.text), 1), BODY_LIMIT):
-                body = claim.text[start:start + BODY_LIMIT]
+                body = claim.text[start : start + BODY_LIMIT]
                 sid = self.client.messages.create(body=body, **options).sid
         except TwilioRestException as exc:
             if exc.code == OPTED_OUT_CODE:
@@ -233,9 +262,15 @@ def router(services: Services) -> APIRouter:
         found = keyword(inbound.text)
         extra = (lambda s, i: handle_keyword(s, i, found)) if found else None
         try:
-            await accept(services, channel=inbound.channel, provider_id=inbound.provider_id,
-                         sender=inbound.sender, text=inbound.text, payload=inbound.payload,
-                         extra=extra)
+            await accept(
+                services,
+                channel=inbound.channel,
+                provider_id=inbound.provider_id,
+                sender=inbound.sender,
+                text=inbound.text,
+                payload=inbound.payload,
+                extra=extra,
+            )
         except Exception as exc:
             logger.error("twilio webhook: could not store message (%s)", type(exc).__name__)
             return Response(status_code=503)
@@ -254,9 +289,14 @@ def router(services: Services) -> APIRouter:
             return Response(status_code=400)
         try:
             moved = await asyncio.to_thread(
-                record_status, services.db, provider_id=sid, status=status, now=utcnow(),
+                record_status,
+                services.db,
+                provider_id=sid,
+                status=status,
+                now=utcnow(),
                 outbound_id=int(row) if row.isdigit() else None,
-                error_code=str(form.get("ErrorCode") or "") or None)
+                error_code=str(form.get("ErrorCode") or "") or None,
+            )
         except Exception as exc:
             logger.error("twilio status: could not record (%s)", type(exc).__name__)
             return Response(status_code=503)

@@ -38,7 +38,14 @@ STATIC: Final = Path(__file__).resolve().parent / "static"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")  # the browser session id
 _MESSAGE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 PAGE_KEYS: Final = (
-    "title", "intro", "placeholder", "send", "sending", "not_sent", "offline", "privacy",
+    "title",
+    "intro",
+    "placeholder",
+    "send",
+    "sending",
+    "not_sent",
+    "offline",
+    "privacy",
     "switch",
 )
 
@@ -64,15 +71,21 @@ def replies_after(
             return []
         rows = session.exec(
             select(OutboundMessage)
-            .where(OutboundMessage.contact_id == contact.id, col(OutboundMessage.id) > after,
-                   OutboundMessage.status != OutboundStatus.suppressed)
-            .order_by(col(OutboundMessage.id)).limit(limit)
+            .where(
+                OutboundMessage.contact_id == contact.id,
+                col(OutboundMessage.id) > after,
+                OutboundMessage.status != OutboundStatus.suppressed,
+            )
+            .order_by(col(OutboundMessage.id))
+            .limit(limit)
         ).all()
         fresh = [r.id for r in rows if r.status == OutboundStatus.pending]
         if fresh:
             session.execute(
-                update(OutboundMessage).where(col(OutboundMessage.id).in_(fresh))
-                .values(status=OutboundStatus.delivered, sent_at=now, updated_at=now))
+                update(OutboundMessage)
+                .where(col(OutboundMessage.id).in_(fresh))
+                .values(status=OutboundStatus.delivered, sent_at=now, updated_at=now)
+            )
         return [{"id": r.id, "text": r.text, "options": r.options or []} for r in rows]
 
 
@@ -99,15 +112,23 @@ def router(services: Services) -> APIRouter:
             text = body.get("text")
         except Exception:
             return JSONResponse({"error": "malformed"}, status_code=400)
-        if not (_TOKEN.match(session_id) and _MESSAGE_ID.match(message_id)) or not isinstance(
-            text, str
-        ) or not text.strip():
+        if (
+            not (_TOKEN.match(session_id) and _MESSAGE_ID.match(message_id))
+            or not isinstance(text, str)
+            or not text.strip()
+        ):
             return JSONResponse({"error": "malformed"}, status_code=400)
         scoped = hashlib.sha256(f"{session_id}:{message_id}".encode()).hexdigest()
         payload = {"chat_type": "private", "lang_hint": as_lang(body.get("lang"))}
         try:
-            stored = await accept(services, channel="web", provider_id=scoped,
-                                  sender=session_id, text=text, payload=payload)
+            stored = await accept(
+                services,
+                channel="web",
+                provider_id=scoped,
+                sender=session_id,
+                text=text,
+                payload=payload,
+            )
         except Exception as exc:
             logger.error("web chat: could not store message (%s)", type(exc).__name__)
             return JSONResponse({"error": "unavailable"}, status_code=503)

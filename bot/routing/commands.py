@@ -29,22 +29,30 @@ def _classify_one(line: str) -> str:
     if not isinstance(text, str):
         return _error('"text" must be a string')
     zip_value = obj.get("zip")
-    if zip_value is not None and (isinstance(zip_value, bool)
-                                  or not isinstance(zip_value, str | int)):
+    if zip_value is not None and (
+        isinstance(zip_value, bool) or not isinstance(zip_value, str | int)
+    ):
         return _error('"zip" must be a string')
     triage = classify(text)
     location: Location | None = None
     if zip_value is not None:
-        location = resolve_location(zip=str(zip_value) if isinstance(zip_value, str)
-                                    else f"{zip_value:05d}")
+        location = resolve_location(
+            zip=str(zip_value) if isinstance(zip_value, str) else f"{zip_value:05d}"
+        )
     if location is None:
         location = extract_location(text)
     reasons = list(triage.reasons)
     if location is not None:
         reasons.append(f"location {location.label} ({location.method}) → {location.desk_id}")
-    return json.dumps({"intent": triage.intent, "priority": triage.priority,
-                       "desk": location.desk_id if location else None, "reasons": reasons},
-                      ensure_ascii=False)
+    return json.dumps(
+        {
+            "intent": triage.intent,
+            "priority": triage.priority,
+            "desk": location.desk_id if location else None,
+            "reasons": reasons,
+        },
+        ensure_ascii=False,
+    )
 
 
 def classify_lines(lines: Iterable[str]) -> Iterator[str]:
@@ -59,6 +67,8 @@ def route_command(location: str) -> tuple[int, str]:
         return 2, USAGE_ROUTE
     found = resolve_location(location.strip())
     if found is None:
-        return 1, (f"unknown location: {location.strip()!r} (ask the person; cases with no "
-                   "known place go to the central desk)")
+        return 1, (
+            f"unknown location: {location.strip()!r} (ask the person; cases with no "
+            "known place go to the central desk)"
+        )
     return 0, found.desk_id

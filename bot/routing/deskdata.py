@@ -24,8 +24,18 @@ from bot.routing.names import US_STATES
 
 _SLUG = re.compile(r"^[a-z]+(?:-[a-z]+)*$")
 _SPAN = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
-_DESK_COLUMNS: Final = ("id", "name_es", "name_en", "city", "state", "kind", "timezone",
-                        "lat", "lon", "phone")
+_DESK_COLUMNS: Final = (
+    "id",
+    "name_es",
+    "name_en",
+    "city",
+    "state",
+    "kind",
+    "timezone",
+    "lat",
+    "lon",
+    "phone",
+)
 _JURISDICTION_COLUMNS: Final = ("desk_id", "state", "county")
 
 
@@ -36,8 +46,10 @@ def _rows(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str
             missing = set(columns) - set(reader.fieldnames or ())
             if missing:
                 raise DeskDataError(path, 1, f"missing column(s) {sorted(missing)}")
-            return [(n, {k: (v or "").strip() for k, v in row.items() if k})
-                    for n, row in enumerate(reader, start=2)]
+            return [
+                (n, {k: (v or "").strip() for k, v in row.items() if k})
+                for n, row in enumerate(reader, start=2)
+            ]
     except OSError as exc:
         raise DeskDataError(path, 0, f"cannot read: {exc}") from exc
 
@@ -105,11 +117,23 @@ def _desks(data_dir: Path) -> dict[str, Desk]:
         hours = _hours(own["hours"], settings_path, desk_id) if "hours" in own else default_hours
         capacity = own.get("critical_capacity", capacity_by_kind.get(row["kind"], 5))
         if not isinstance(capacity, int) or capacity < 0:
-            raise DeskDataError(settings_path, 0,
-                                f"{desk_id}: critical_capacity must be an int ≥ 0")
-        desks[desk_id] = Desk(desk_id, row["name_es"], row["name_en"], row["city"], row["state"],
-                              row["timezone"], row["phone"] or None, lat, lon, hours, capacity,
-                              central)
+            raise DeskDataError(
+                settings_path, 0, f"{desk_id}: critical_capacity must be an int ≥ 0"
+            )
+        desks[desk_id] = Desk(
+            desk_id,
+            row["name_es"],
+            row["name_en"],
+            row["city"],
+            row["state"],
+            row["timezone"],
+            row["phone"] or None,
+            lat,
+            lon,
+            hours,
+            capacity,
+            central,
+        )
     if CENTRAL not in desks:
         raise DeskDataError(path, 0, f"no '{CENTRAL}' desk")
     unknown = sorted(set(overrides) - set(desks))
@@ -132,13 +156,15 @@ def build_directory(data_dir: Path) -> DeskDirectory:
         if not re.fullmatch(r"[A-Z]{2}", state):
             raise DeskDataError(path, n, f"state {state!r} is not a two-letter code")
         if (state in by_state) or (not county and state in state_desks):
-            raise DeskDataError(path, n, f"state {state} is claimed twice or both whole and "
-                                         "by county")
+            raise DeskDataError(
+                path, n, f"state {state} is claimed twice or both whole and by county"
+            )
         if county:
             other = by_county.get((state, county))
             if other and other != desk_id:
-                raise DeskDataError(path, n, f"county {row['county']}, {state} is claimed by "
-                                             f"{other} and {desk_id}")
+                raise DeskDataError(
+                    path, n, f"county {row['county']}, {state} is claimed by {other} and {desk_id}"
+                )
             by_county[(state, county)] = desk_id
         else:
             by_state[state] = desk_id
@@ -150,21 +176,32 @@ def build_directory(data_dir: Path) -> DeskDirectory:
     if idle:
         raise DeskDataError(path, 0, f"desk(s) without any jurisdiction row: {idle}")
     _check_counties(path, by_state, by_county, state_desks)
-    return DeskDirectory(desks, by_state, by_county,
-                         {s: tuple(sorted(d)) for s, d in state_desks.items()})
+    return DeskDirectory(
+        desks, by_state, by_county, {s: tuple(sorted(d)) for s, d in state_desks.items()}
+    )
 
 
-def _check_counties(path: Path, by_state: dict[str, str], by_county: dict[tuple[str, str], str],
-                    state_desks: dict[str, set[str]]) -> None:
+def _check_counties(
+    path: Path,
+    by_state: dict[str, str],
+    by_county: dict[tuple[str, str], str],
+    state_desks: dict[str, set[str]],
+) -> None:
     """Every county of a split state that appears in the ZIP data must have a desk."""
     from bot.routing.geo import all_records
 
-    unclaimed = sorted({
-        (r.state, r.county) for r in all_records()
-        if r.county and r.state in state_desks and r.state not in by_state
-        and (r.state, r.county.lower()) not in by_county
-    })
+    unclaimed = sorted(
+        {
+            (r.state, r.county)
+            for r in all_records()
+            if r.county
+            and r.state in state_desks
+            and r.state not in by_state
+            and (r.state, r.county.lower()) not in by_county
+        }
+    )
     if unclaimed:
         shown = ", ".join(f"{c}, {s}" for s, c in unclaimed[:5])
-        raise DeskDataError(path, 0, f"{len(unclaimed)} county(ies) of split states have no "
-                                     f"desk, e.g. {shown}")
+        raise DeskDataError(
+            path, 0, f"{len(unclaimed)} county(ies) of split states have no desk, e.g. {shown}"
+        )

@@ -44,7 +44,8 @@ class WeeklyHours:
             return "24/7"
         parts = [
             f"{day} " + ",".join(f"{s:%H:%M}-{e:%H:%M}" for s, e in spans)
-            for day, spans in zip(WEEKDAYS, self.days, strict=True) if spans
+            for day, spans in zip(WEEKDAYS, self.days, strict=True)
+            if spans
         ]
         return "; ".join(parts) or "closed"
 
@@ -107,8 +108,13 @@ class DeskDirectory:
         """Whether ``state`` is divided among several desks by county."""
         return state not in self.by_state and state in self.state_desks
 
-    def desk_for(self, state: str, county: str | None = None, lat: float | None = None,
-                 lon: float | None = None) -> str | None:
+    def desk_for(
+        self,
+        state: str,
+        county: str | None = None,
+        lat: float | None = None,
+        lon: float | None = None,
+    ) -> str | None:
         """The desk serving a place; in a split state without a known county, the
         nearest desk serving the state (given lat/lon), else None."""
         if state in self.by_state:

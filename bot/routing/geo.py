@@ -42,22 +42,31 @@ class ZipRecord:
 def km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance in kilometres."""
     p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = (math.sin((p2 - p1) / 2) ** 2
-         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
+    a = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
     return 2 * 6371.0 * math.asin(math.sqrt(min(1.0, a)))
 
 
 def _record(raw: dict[str, Any]) -> ZipRecord | None:
     try:
-        return ZipRecord(raw["zip_code"], raw["city"] or "", raw["state"] or "",
-                         raw["county"] or "", float(raw["lat"]), float(raw["long"]),
-                         raw["zip_code_type"] or "", tuple(raw.get("area_codes") or ()))
+        return ZipRecord(
+            raw["zip_code"],
+            raw["city"] or "",
+            raw["state"] or "",
+            raw["county"] or "",
+            float(raw["lat"]),
+            float(raw["long"]),
+            raw["zip_code_type"] or "",
+            tuple(raw.get("area_codes") or ()),
+        )
     except (KeyError, TypeError, ValueError):
         return None
 
 
 def clean_zip(value: str | int | None) -> str | None:
-    """"77036", "77036-1234" or 77036 → "77036"; anything else → None."""
+    """ "77036", "77036-1234" or 77036 → "77036"; anything else → None."""
     if value is None or isinstance(value, bool):
         return None
     text = f"{value:05d}" if isinstance(value, int) else str(value)
@@ -137,8 +146,13 @@ def area_codes() -> dict[str, tuple[str, str, str, float, float]]:
         (state, county), _ = counter.most_common(1)[0]
         recs = points[(code, state, county)]
         city = Counter(r.city for r in recs).most_common(1)[0][0]
-        out[code] = (state, county, city, sum(r.lat for r in recs) / len(recs),
-                     sum(r.lon for r in recs) / len(recs))
+        out[code] = (
+            state,
+            county,
+            city,
+            sum(r.lat for r in recs) / len(recs),
+            sum(r.lon for r in recs) / len(recs),
+        )
     return out
 
 
@@ -166,8 +180,14 @@ def city_index() -> dict[str, tuple[CityPlace, ...]]:
     index: dict[str, list[CityPlace]] = defaultdict(list)
     for (name, state), recs in groups.items():
         county = Counter(r.county for r in recs if r.county).most_common(1)
-        index[name].append(CityPlace(
-            recs[0].city, state, county[0][0] if county else "",
-            sum(r.lat for r in recs) / len(recs), sum(r.lon for r in recs) / len(recs),
-            len(recs)))
+        index[name].append(
+            CityPlace(
+                recs[0].city,
+                state,
+                county[0][0] if county else "",
+                sum(r.lat for r in recs) / len(recs),
+                sum(r.lon for r in recs) / len(recs),
+                len(recs),
+            )
+        )
     return {k: tuple(sorted(v, key=lambda p: -p.zips)) for k, v in index.items()}

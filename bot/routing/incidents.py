@@ -58,16 +58,23 @@ class Incident:
     status: Verification = "unverified"
 
 
-def _point(zip_code: str | None, lat: float | None,
-           lon: float | None) -> tuple[float, float] | None:
+def _point(
+    zip_code: str | None, lat: float | None, lon: float | None
+) -> tuple[float, float] | None:
     if lat is not None and lon is not None:
         return lat, lon
     rec = lookup_zip(zip_code) if zip_code else None
     return (rec.lat, rec.lon) if rec else None
 
 
-def _km_between(zip_a: str | None, lat_a: float | None, lon_a: float | None,
-                zip_b: str | None, lat_b: float | None, lon_b: float | None) -> float | None:
+def _km_between(
+    zip_a: str | None,
+    lat_a: float | None,
+    lon_a: float | None,
+    zip_b: str | None,
+    lat_b: float | None,
+    lon_b: float | None,
+) -> float | None:
     if zip_a and zip_a == zip_b:
         return 0.0
     a = _point(zip_a, lat_a, lon_a)
@@ -85,12 +92,12 @@ def _in_window(at: datetime, first: datetime, last: datetime, window: timedelta)
 
 def distance_km(report: RaidReport, incident: Incident) -> float | None:
     """Distance between a report and an incident; 0 at the same ZIP, None if unknown."""
-    return _km_between(report.zip, report.lat, report.lon,
-                       incident.zip, incident.lat, incident.lon)
+    return _km_between(report.zip, report.lat, report.lon, incident.zip, incident.lat, incident.lon)
 
 
-def joins(report: RaidReport, incident: Incident, *, max_km: float = MAX_KM,
-          window: timedelta = WINDOW) -> bool:
+def joins(
+    report: RaidReport, incident: Incident, *, max_km: float = MAX_KM, window: timedelta = WINDOW
+) -> bool:
     """Whether the report belongs to the incident (same place, close in time)."""
     if incident.status == "false":
         return False
@@ -100,18 +107,29 @@ def joins(report: RaidReport, incident: Incident, *, max_km: float = MAX_KM,
     return d is not None and d <= max_km
 
 
-def find_incident(report: RaidReport, incidents: Iterable[Incident], *,
-                  max_km: float = MAX_KM, window: timedelta = WINDOW) -> Incident | None:
+def find_incident(
+    report: RaidReport,
+    incidents: Iterable[Incident],
+    *,
+    max_km: float = MAX_KM,
+    window: timedelta = WINDOW,
+) -> Incident | None:
     """The nearest incident the report joins (then the latest), or None for a new one."""
     fits = [i for i in incidents if joins(report, i, max_km=max_km, window=window)]
     if not fits:
         return None
-    return min(fits, key=lambda i: (distance_km(report, i) or 0.0,
-                                    -abs((report.at - i.last_at).total_seconds())))
+    return min(
+        fits,
+        key=lambda i: (
+            distance_km(report, i) or 0.0,
+            -abs((report.at - i.last_at).total_seconds()),
+        ),
+    )
 
 
-def verification(status: Verification, reporters: Iterable[str], *,
-                 needed: int = CORROBORATING_REPORTERS) -> Verification:
+def verification(
+    status: Verification, reporters: Iterable[str], *, needed: int = CORROBORATING_REPORTERS
+) -> Verification:
     """The status after counting distinct reporters; staff-set statuses stay."""
     if status in STAFF_SET:
         return status
@@ -120,8 +138,15 @@ def verification(status: Verification, reporters: Iterable[str], *,
 
 def open_incident(incident_id: str, report: RaidReport) -> Incident:
     """A new incident started by this report."""
-    return Incident(incident_id, report.at, report.at, report.zip, report.lat, report.lon,
-                    frozenset({report.reporter}))
+    return Incident(
+        incident_id,
+        report.at,
+        report.at,
+        report.zip,
+        report.lat,
+        report.lon,
+        frozenset({report.reporter}),
+    )
 
 
 def add_report(incident: Incident, report: RaidReport) -> Incident:
@@ -167,8 +192,13 @@ class IncidentReport:
     lon: float | None = None
 
 
-def match_incident(report: IncidentReport, incidents: Iterable[StoredT], *,
-                   max_km: float = MAX_KM, window: timedelta = WINDOW) -> StoredT | None:
+def match_incident(
+    report: IncidentReport,
+    incidents: Iterable[StoredT],
+    *,
+    max_km: float = MAX_KM,
+    window: timedelta = WINDOW,
+) -> StoredT | None:
     """The nearest stored incident the report joins (not ones staff marked false)."""
     best: tuple[float, StoredT] | None = None
     for inc in incidents:
@@ -185,8 +215,9 @@ def match_incident(report: IncidentReport, incidents: Iterable[StoredT], *,
 StateT = TypeVar("StateT", bound=str)
 
 
-def corroboration_state(state: StateT, reporter_count: int, *,
-                        needed: int = CORROBORATING_REPORTERS) -> StateT:
+def corroboration_state(
+    state: StateT, reporter_count: int, *, needed: int = CORROBORATING_REPORTERS
+) -> StateT:
     """The state after counting distinct reporters (staff-set states stay); same type as
     ``state``, so a ``StrEnum`` member comes back as a member."""
     if state in STAFF_SET or state == "corroborated" or reporter_count < needed:
@@ -222,14 +253,16 @@ def _dob(value: date | str | None) -> str | None:
         return None
 
 
-def person_key(a_number: str | None, name: str | None = None,
-               dob: date | str | None = None) -> str | None:
+def person_key(
+    a_number: str | None, name: str | None = None, dob: date | str | None = None
+) -> str | None:
     """A normalised key for one person: the A-number, else name + date of birth."""
     digits = re.sub(r"\D", "", a_number or "")
     if 8 <= len(digits) <= 9:
         return f"a:{digits.zfill(9)}"
-    words = [w for w in norm_place(name or "").split() if w not in _NAME_PARTICLES
-             and not w.isdigit()]
+    words = [
+        w for w in norm_place(name or "").split() if w not in _NAME_PARTICLES and not w.isdigit()
+    ]
     born = _dob(dob)
     if len(words) < 2 or born is None:
         return None

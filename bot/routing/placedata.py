@@ -18,8 +18,32 @@ from bot.routing.names import US_STATES, norm_place
 # Two-letter state codes that are also Spanish or English words: taken as a state only
 # after a comma or in capitals ("Portland, or" / "Portland OR", not "vivo en houston la casa").
 AMBIGUOUS_CODES: Final = frozenset(
-    {"al", "co", "de", "hi", "id", "in", "la", "ma", "me", "mi", "mo", "ne", "oh", "ok", "or",
-     "pa", "va", "wa", "ga", "ms", "nc", "sc", "ct", "ks"}
+    {
+        "al",
+        "co",
+        "de",
+        "hi",
+        "id",
+        "in",
+        "la",
+        "ma",
+        "me",
+        "mi",
+        "mo",
+        "ne",
+        "oh",
+        "ok",
+        "or",
+        "pa",
+        "va",
+        "wa",
+        "ga",
+        "ms",
+        "nc",
+        "sc",
+        "ct",
+        "ks",
+    }
 )
 
 
@@ -46,8 +70,9 @@ def _target(path: Path, key: str, value: Any) -> ZipRecord | CityPlace:
     for place in city_index().get(norm_place(city), ()):
         if place.state == state:
             return place
-    raise DeskDataError(path, 0, f"alias {key!r}: {text!r} is not a ZIP or 'City, ST' "
-                                 "known to the ZIP data")
+    raise DeskDataError(
+        path, 0, f"alias {key!r}: {text!r} is not a ZIP or 'City, ST' known to the ZIP data"
+    )
 
 
 @functools.cache
@@ -63,12 +88,15 @@ def load_place_data(data_dir: Path) -> PlaceData:
         if str(code) not in US_STATES:
             raise DeskDataError(path, 0, f"state_names {name!r}: unknown state {code!r}")
         states[norm_place(str(name))] = str(code)
-    aliases = {norm_place(str(k)): _target(path, str(k), v)
-               for k, v in (data.get("aliases") or {}).items()}
+    aliases = {
+        norm_place(str(k)): _target(path, str(k), v) for k, v in (data.get("aliases") or {}).items()
+    }
     return PlaceData(
         aliases=aliases,
-        exact={norm_place(str(k)): _target(path, str(k), v)
-               for k, v in (data.get("exact_aliases") or {}).items()},
+        exact={
+            norm_place(str(k)): _target(path, str(k), v)
+            for k, v in (data.get("exact_aliases") or {}).items()
+        },
         state_names=states,
         stop_words=frozenset(norm_place(str(w)) for w in data.get("stop_words") or ()),
         ambiguous_codes=AMBIGUOUS_CODES,

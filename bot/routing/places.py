@@ -31,8 +31,24 @@ Method = Literal["zip", "city", "coords", "area_code"]
 
 _ZIP_IN_TEXT = re.compile(r"(?<![\d$#/.,-])(\d{5})(?:-\d{4})?(?![\d/]|,\d)")
 _WORD = re.compile(r"[^\W_]+|,")
-_PREPOSITIONS = frozenset({"en", "in", "near", "cerca", "desde", "from", "around", "por", "at",
-                           "to", "para", "hacia", "outside", "afuera"})
+_PREPOSITIONS = frozenset(
+    {
+        "en",
+        "in",
+        "near",
+        "cerca",
+        "desde",
+        "from",
+        "around",
+        "por",
+        "at",
+        "to",
+        "para",
+        "hacia",
+        "outside",
+        "afuera",
+    }
+)
 _MIN_ZIPS_AFTER_PREPOSITION = 3
 _MIN_ZIPS_AFTER_DE = 10
 _MAX_WORDS = 5
@@ -55,29 +71,60 @@ class Location:
     label: str
 
 
-def _from_zip(rec: ZipRecord, method: Method = "zip", confidence: Confidence = "high",
-              prefix: str = "") -> Location | None:
+def _from_zip(
+    rec: ZipRecord, method: Method = "zip", confidence: Confidence = "high", prefix: str = ""
+) -> Location | None:
     desk = load_desks().desk_for(rec.state, rec.county, rec.lat, rec.lon)
     if desk is None:
         return None
-    return Location(desk, rec.zip, rec.city, rec.state, rec.county or None, rec.lat, rec.lon,
-                    confidence, method, f"{prefix}{rec.city}, {rec.state} {rec.zip}")
+    return Location(
+        desk,
+        rec.zip,
+        rec.city,
+        rec.state,
+        rec.county or None,
+        rec.lat,
+        rec.lon,
+        confidence,
+        method,
+        f"{prefix}{rec.city}, {rec.state} {rec.zip}",
+    )
 
 
 def _from_city(place: CityPlace, confidence: Confidence) -> Location | None:
     desk = load_desks().desk_for(place.state, place.county, place.lat, place.lon)
     if desk is None:
         return None
-    return Location(desk, None, place.name, place.state, place.county or None, place.lat,
-                    place.lon, confidence, "city", f"{place.name}, {place.state}")
+    return Location(
+        desk,
+        None,
+        place.name,
+        place.state,
+        place.county or None,
+        place.lat,
+        place.lon,
+        confidence,
+        "city",
+        f"{place.name}, {place.state}",
+    )
 
 
 def _from_state(state: str) -> Location | None:
     directory = load_desks()
     if directory.splits(state) or state not in directory.by_state:
         return None
-    return Location(directory.by_state[state], None, None, state, None, None, None, "low",
-                    "city", US_STATES.get(state, state))
+    return Location(
+        directory.by_state[state],
+        None,
+        None,
+        state,
+        None,
+        None,
+        None,
+        "low",
+        "city",
+        US_STATES.get(state, state),
+    )
 
 
 def _city(name: str, state: str | None) -> CityPlace | None:
@@ -108,8 +155,8 @@ def _state_after(words: _Words, j: int, data: PlaceData) -> tuple[str | None, in
     comma = j < len(words.norm) and words.norm[j] == ","
     k = j + 1 if comma else j
     for size in (3, 2, 1):
-        phrase = " ".join(words.norm[k:k + size])
-        if "," in words.norm[k:k + size] or len(words.norm[k:k + size]) < size:
+        phrase = " ".join(words.norm[k : k + size])
+        if "," in words.norm[k : k + size] or len(words.norm[k : k + size]) < size:
             continue
         code = data.state_names.get(phrase)
         if code:
@@ -130,7 +177,7 @@ def _scan(words: _Words, data: PlaceData) -> tuple[int, Location] | None:
     while i < n:
         found = None
         for size in range(min(_MAX_WORDS, n - i), 0, -1):
-            chunk = words.norm[i:i + size]
+            chunk = words.norm[i : i + size]
             if "," in chunk:
                 continue
             found = _match_phrase(" ".join(chunk), words, i, i + size, data)
@@ -150,8 +197,9 @@ def _scan(words: _Words, data: PlaceData) -> tuple[int, Location] | None:
     return best
 
 
-def _match_phrase(phrase: str, words: _Words, i: int, j: int,
-                  data: PlaceData) -> tuple[int, Location | None, int, str | None] | None:
+def _match_phrase(
+    phrase: str, words: _Words, i: int, j: int, data: PlaceData
+) -> tuple[int, Location | None, int, str | None] | None:
     whole = i == 0 and j == len(words.norm)
     if not (phrase in data.known or (whole and phrase in data.exact)):
         return None
@@ -161,8 +209,11 @@ def _match_phrase(phrase: str, words: _Words, i: int, j: int,
         if isinstance(alias, ZipRecord):
             return 70, _from_zip(alias, "city", "medium"), j, None
         place = _city(norm_place(alias.name), state) if state else None
-        return (80, _from_city(place, "high"), end, None) if place else (
-            70, _from_city(alias, "medium"), j, None)
+        return (
+            (80, _from_city(place, "high"), end, None)
+            if place
+            else (70, _from_city(alias, "medium"), j, None)
+        )
     if state is not None and (place := _city(phrase, state)) is not None:
         return 90, _from_city(place, "high"), end, None
     if phrase in data.state_names:
@@ -173,8 +224,11 @@ def _match_phrase(phrase: str, words: _Words, i: int, j: int,
     if place is None:
         return None
     before = words.norm[i - 1] if i else ""
-    if whole or (before in _PREPOSITIONS and place.zips >= _MIN_ZIPS_AFTER_PREPOSITION) or (
-            before == "de" and place.zips >= _MIN_ZIPS_AFTER_DE):
+    if (
+        whole
+        or (before in _PREPOSITIONS and place.zips >= _MIN_ZIPS_AFTER_PREPOSITION)
+        or (before == "de" and place.zips >= _MIN_ZIPS_AFTER_DE)
+    ):
         return 60, _from_city(place, "medium"), j, None
     return None
 
@@ -203,8 +257,18 @@ def _from_coords(lat: float, lon: float) -> Location | None:
     loc = _from_zip(rec, "coords", "high" if near else "medium", "near ")
     if loc is None:
         return None
-    return Location(loc.desk_id, loc.zip, loc.city, loc.state, loc.county, lat, lon,
-                    loc.confidence, "coords", loc.label)
+    return Location(
+        loc.desk_id,
+        loc.zip,
+        loc.city,
+        loc.state,
+        loc.county,
+        lat,
+        lon,
+        loc.confidence,
+        "coords",
+        loc.label,
+    )
 
 
 def _from_phone(phone: str) -> Location | None:
@@ -220,13 +284,28 @@ def _from_phone(phone: str) -> Location | None:
     desk = load_desks().desk_for(state, county, lat, lon)
     if desk is None:
         return None
-    return Location(desk, None, city, state, county or None, lat, lon, "low", "area_code",
-                    f"area code {digits[:3]} ({city}, {state})")
+    return Location(
+        desk,
+        None,
+        city,
+        state,
+        county or None,
+        lat,
+        lon,
+        "low",
+        "area_code",
+        f"area code {digits[:3]} ({city}, {state})",
+    )
 
 
-def resolve_location(text: str | None = None, *, zip: str | None = None,
-                     lat: float | None = None, lon: float | None = None,
-                     phone: str | None = None) -> Location | None:
+def resolve_location(
+    text: str | None = None,
+    *,
+    zip: str | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    phone: str | None = None,
+) -> Location | None:
     """Best location from a ZIP, a point, a place text, then the phone's area code."""
     if zip is not None and (code := clean_zip(zip)) and (rec := lookup_zip(code)):
         loc = _from_zip(rec)

@@ -61,13 +61,25 @@ def require_desk(staff: Staff, desk_id: str) -> None:
 
 
 def audit(
-    session: Session, staff: Staff | None, action: str, now: datetime, *,
-    case: Case | None = None, incident_id: int | None = None, desk_id: str | None = None,
+    session: Session,
+    staff: Staff | None,
+    action: str,
+    now: datetime,
+    *,
+    case: Case | None = None,
+    incident_id: int | None = None,
+    desk_id: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Append one audit entry (detail holds codes and ids only, no personal data)."""
-    session.add(AuditEntry(
-        at=now, staff_id=staff.id if staff else None, action=action,
-        case_id=case.id if case else None, incident_id=incident_id,
-        desk_id=desk_id or (case.desk_id if case else None), detail=detail,
-    ))
+    session.add(
+        AuditEntry(
+            at=now,
+            staff_id=staff.id if staff else None,
+            action=action,
+            case_id=case.id if case else None,
+            incident_id=incident_id,
+            desk_id=desk_id or (case.desk_id if case else None),
+            detail=detail,
+        )
+    )

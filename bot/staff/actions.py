@@ -61,8 +61,12 @@ def _actor(staff: Staff) -> str:
 
 
 def _require_holder(staff: Staff, case: Case, now: datetime) -> None:
-    held = (case.status == CaseStatus.claimed and case.claimed_by not in (None, staff.id)
-            and case.lease_expires_at is not None and case.lease_expires_at > now)
+    held = (
+        case.status == CaseStatus.claimed
+        and case.claimed_by not in (None, staff.id)
+        and case.lease_expires_at is not None
+        and case.lease_expires_at > now
+    )
     if held and not is_supervisor(staff):
         raise IllegalTransition("another staff member holds this case")
 
@@ -83,7 +87,12 @@ def add_note(session: Session, staff: Staff, case: Case, text: str, now: datetim
 
 
 def reply(
-    session: Session, staff: Staff, case: Case, now: datetime, *, text: str | None = None,
+    session: Session,
+    staff: Staff,
+    case: Case,
+    now: datetime,
+    *,
+    text: str | None = None,
     canned: str | None = None,
 ) -> list[int]:
     """Write a reply to the person on their channel, in the case's language; return the
@@ -103,9 +112,16 @@ def reply(
         raise IllegalTransition("the person can no longer be reached")
     assert contact.id is not None
     rows = [
-        OutboundMessage(contact_id=contact.id, channel=contact.channel, case_id=case.id,
-                        seq=seq, text=part.text, created_at=now, next_attempt_at=now,
-                        updated_at=now)
+        OutboundMessage(
+            contact_id=contact.id,
+            channel=contact.channel,
+            case_id=case.id,
+            seq=seq,
+            text=part.text,
+            created_at=now,
+            next_attempt_at=now,
+            updated_at=now,
+        )
         for seq, part in enumerate(render(channel_of(contact.channel), [Reply(body)]))
     ]
     session.add_all(rows)
@@ -114,10 +130,15 @@ def reply(
         case.first_response_at = now
     case.status, case.lease_expires_at, case.updated_at = CaseStatus.waiting, None, now
     case.claimed_by = case.claimed_by or staff.id
-    record_event(session, case, "reply", _actor(staff), now,
-                 {"text": body, **({"canned": canned} if canned else {})})
-    audit(session, staff, "reply", now, case=case,
-          detail={"canned": canned} if canned else None)
+    record_event(
+        session,
+        case,
+        "reply",
+        _actor(staff),
+        now,
+        {"text": body, **({"canned": canned} if canned else {})},
+    )
+    audit(session, staff, "reply", now, case=case, detail={"canned": canned} if canned else None)
     return [row.id for row in rows if row.id is not None]
 
 
@@ -134,14 +155,31 @@ def transfer(
         raise Invalid("the case is already at this desk")
     before = case.desk_id
     case.desk_id, case.status, case.claimed_by, case.lease_expires_at = (
-        desk_id, CaseStatus.open, None, None)
+        desk_id,
+        CaseStatus.open,
+        None,
+        None,
+    )
     case.updated_at = now
     for child in children(session, case):
         child.desk_id = desk_id
-    record_event(session, case, "transferred", _actor(staff), now,
-                 {"from": before, "to": desk_id, "reason": reason.strip()})
-    audit(session, staff, "transfer", now, case=case, desk_id=before,
-          detail={"from": before, "to": desk_id})
+    record_event(
+        session,
+        case,
+        "transferred",
+        _actor(staff),
+        now,
+        {"from": before, "to": desk_id, "reason": reason.strip()},
+    )
+    audit(
+        session,
+        staff,
+        "transfer",
+        now,
+        case=case,
+        desk_id=before,
+        detail={"from": before, "to": desk_id},
+    )
 
 
 def raise_priority(case: Case) -> None:
@@ -157,10 +195,15 @@ def escalate(session: Session, staff: Staff, case: Case, reason: str, now: datet
     raise_priority(case)
     case.escalated_at, case.also_central, case.updated_at = now, True, now
     renew_lease(case, staff, now)
-    record_event(session, case, "escalated", _actor(staff), now,
-                 {"from": before, "to": case.priority, "reason": reason.strip()})
-    audit(session, staff, "escalate", now, case=case,
-          detail={"from": before, "to": case.priority})
+    record_event(
+        session,
+        case,
+        "escalated",
+        _actor(staff),
+        now,
+        {"from": before, "to": case.priority, "reason": reason.strip()},
+    )
+    audit(session, staff, "escalate", now, case=case, detail={"from": before, "to": case.priority})
 
 
 def resolve(
@@ -175,7 +218,11 @@ def resolve(
         if item.status == CaseStatus.resolved:
             continue
         item.status, item.resolved_at, item.outcome, item.updated_at = (
-            CaseStatus.resolved, now, outcome, now)
+            CaseStatus.resolved,
+            now,
+            outcome,
+            now,
+        )
         item.lease_expires_at = None
         data = {"outcome": outcome, **({"note": note.strip()} if note.strip() else {})}
         if item is not case:
@@ -186,9 +233,11 @@ def resolve(
 
 def children(session: Session, case: Case) -> list[Case]:
     """The later reports folded into this case."""
-    return list(session.exec(
-        select(Case).where(Case.parent_id == case.id).order_by(col(Case.created_at))
-    ).all())
+    return list(
+        session.exec(
+            select(Case).where(Case.parent_id == case.id).order_by(col(Case.created_at))
+        ).all()
+    )
 
 
 def verify_incident(
@@ -206,12 +255,28 @@ def verify_incident(
     incident.state, incident.note = IncidentState(state), note.strip() or None
     incident.verified_by, incident.verified_at = staff.id, now
     primary = session.exec(
-        select(Case).where(Case.incident_id == incident.id, col(Case.parent_id).is_(None),
-                           col(Case.status).in_(OPEN_STATUSES))
+        select(Case).where(
+            Case.incident_id == incident.id,
+            col(Case.parent_id).is_(None),
+            col(Case.status).in_(OPEN_STATUSES),
+        )
     ).first()
     if primary is not None:
-        record_event(session, primary, "incident_verified", _actor(staff), now,
-                     {"state": state, "note": note.strip()})
-    audit(session, staff, "verify_incident", now, incident_id=incident.id,
-          desk_id=incident.desk_id, detail={"from": before, "to": state})
+        record_event(
+            session,
+            primary,
+            "incident_verified",
+            _actor(staff),
+            now,
+            {"state": state, "note": note.strip()},
+        )
+    audit(
+        session,
+        staff,
+        "verify_incident",
+        now,
+        incident_id=incident.id,
+        desk_id=incident.desk_id,
+        detail={"from": before, "to": state},
+    )
     return incident

@@ -36,8 +36,15 @@ from bot.staff.schemas import (
 from bot.staff.views import case_detail, desk_figures, incident_out, incidents, visible_desks
 
 router = APIRouter(prefix="/api/v1", tags=["staff"])
-FIGURE_COLUMNS = ("desk", "open", "claimed", "waiting", "breached", "resolved_24h",
-                  "median_first_response_minutes")
+FIGURE_COLUMNS = (
+    "desk",
+    "open",
+    "claimed",
+    "waiting",
+    "breached",
+    "resolved_24h",
+    "median_first_response_minutes",
+)
 
 
 @router.get("/me")
@@ -48,8 +55,9 @@ def me(staff: ApiStaff) -> Me:
 
 
 @router.get("/queue")
-def get_queue(services: ServicesDep, staff: ApiStaff,
-              desk: str | None = Query(default=None)) -> list[QueueItem]:
+def get_queue(
+    services: ServicesDep, staff: ApiStaff, desk: str | None = Query(default=None)
+) -> list[QueueItem]:
     """The desk's open cases in queue order (the caller's own desk by default)."""
     wanted = desk or staff.desk_id
     with http_errors():
@@ -58,10 +66,14 @@ def get_queue(services: ServicesDep, staff: ApiStaff,
         return queue_items(session, wanted)
 
 
-@router.post("/queue/claim", response_model=CaseDetail,
-             responses={204: {"description": "The queue is empty."}})
-def claim(services: ServicesDep, staff: ApiStaff,
-          body: ClaimRequest | None = None) -> CaseDetail | Response:
+@router.post(
+    "/queue/claim",
+    response_model=CaseDetail,
+    responses={204: {"description": "The queue is empty."}},
+)
+def claim(
+    services: ServicesDep, staff: ApiStaff, body: ClaimRequest | None = None
+) -> CaseDetail | Response:
     """Atomically claim the desk's next case (204 when the queue is empty)."""
     desk = (body.desk if body else None) or staff.desk_id
     now = utcnow()
@@ -88,8 +100,13 @@ def _result(ref: str, services: StaffServices, outbound: list[int] | None = None
     with services.db.read() as session:
         case = find_case(session, ref)
         assert case is not None
-        return ActionResult(ref=case.ref, status=str(case.status), desk=case.desk_id,
-                            priority=case.priority, outbound_ids=outbound or [])
+        return ActionResult(
+            ref=case.ref,
+            status=str(case.status),
+            desk=case.desk_id,
+            priority=case.priority,
+            outbound_ids=outbound or [],
+        )
 
 
 @router.post("/cases/{ref}/reply")
@@ -113,8 +130,9 @@ def note(services: ServicesDep, staff: ApiStaff, ref: str, body: TextRequest) ->
 
 
 @router.post("/cases/{ref}/transfer")
-def transfer(services: ServicesDep, staff: ApiStaff, ref: str,
-             body: TransferRequest) -> ActionResult:
+def transfer(
+    services: ServicesDep, staff: ApiStaff, ref: str, body: TransferRequest
+) -> ActionResult:
     """Move the case to another desk's queue, with a reason."""
     with http_errors(), services.db.write() as session:
         case = actions.case_for(session, staff, ref)
@@ -124,8 +142,9 @@ def transfer(services: ServicesDep, staff: ApiStaff, ref: str,
 
 
 @router.post("/cases/{ref}/escalate")
-def escalate(services: ServicesDep, staff: ApiStaff, ref: str,
-             body: EscalateRequest | None = None) -> ActionResult:
+def escalate(
+    services: ServicesDep, staff: ApiStaff, ref: str, body: EscalateRequest | None = None
+) -> ActionResult:
     """Raise the case one priority level and show it to central."""
     with http_errors(), services.db.write() as session:
         case = actions.case_for(session, staff, ref)
@@ -135,8 +154,7 @@ def escalate(services: ServicesDep, staff: ApiStaff, ref: str,
 
 
 @router.post("/cases/{ref}/resolve")
-def resolve(services: ServicesDep, staff: ApiStaff, ref: str,
-            body: ResolveRequest) -> ActionResult:
+def resolve(services: ServicesDep, staff: ApiStaff, ref: str, body: ResolveRequest) -> ActionResult:
     """Close the case (and its linked reports) with an outcome."""
     with http_errors(), services.db.write() as session:
         case = actions.case_for(session, staff, ref)
@@ -156,8 +174,9 @@ def release(services: ServicesDep, staff: ApiStaff, ref: str) -> ActionResult:
 
 
 @router.get("/incidents")
-def list_incidents(services: ServicesDep, staff: ApiStaff,
-                   desk: str | None = Query(default=None)) -> list[IncidentOut]:
+def list_incidents(
+    services: ServicesDep, staff: ApiStaff, desk: str | None = Query(default=None)
+) -> list[IncidentOut]:
     """Recent incidents (grouped raid reports) of the desk."""
     with http_errors():
         if desk is not None:
@@ -167,18 +186,21 @@ def list_incidents(services: ServicesDep, staff: ApiStaff,
 
 
 @router.post("/incidents/{incident_id}/verify")
-def verify(services: ServicesDep, staff: ApiStaff, incident_id: int,
-           body: VerifyRequest) -> IncidentOut:
+def verify(
+    services: ServicesDep, staff: ApiStaff, incident_id: int, body: VerifyRequest
+) -> IncidentOut:
     """Mark an incident confirmed or false, with a note."""
     with http_errors(), services.db.write() as session:
-        incident = actions.verify_incident(session, staff, incident_id, body.state, body.note,
-                                           utcnow())
+        incident = actions.verify_incident(
+            session, staff, incident_id, body.state, body.note, utcnow()
+        )
         return incident_out(session, incident)
 
 
 @router.get("/figures")
-def figures(services: ServicesDep, staff: ApiStaff,
-            desk: str | None = Query(default=None)) -> list[DeskFigures]:
+def figures(
+    services: ServicesDep, staff: ApiStaff, desk: str | None = Query(default=None)
+) -> list[DeskFigures]:
     """Per-desk figures: open, claimed, waiting, breached, median first response."""
     with http_errors():
         if desk is not None:

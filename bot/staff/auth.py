@@ -81,8 +81,15 @@ def check_login(session: Session, name: str, password: str, now: datetime) -> St
         return None
     locked = staff.locked_until is not None and staff.locked_until > now
     if locked:
-        session.add(AuditEntry(at=now, staff_id=staff.id, action="login_failed",
-                               desk_id=staff.desk_id, detail={"reason": "locked"}))
+        session.add(
+            AuditEntry(
+                at=now,
+                staff_id=staff.id,
+                action="login_failed",
+                desk_id=staff.desk_id,
+                detail={"reason": "locked"},
+            )
+        )
         return None
     if not verify_password(staff.password_hash, password):
         staff.failed_logins += 1
@@ -90,10 +97,16 @@ def check_login(session: Session, name: str, password: str, now: datetime) -> St
         if staff.failed_logins >= MAX_FAILED_LOGINS:
             staff.locked_until, staff.failed_logins = now + LOCKOUT, 0
             detail["locked"] = True
-        session.add(AuditEntry(at=now, staff_id=staff.id, action="login_failed",
-                               desk_id=staff.desk_id, detail=detail))
+        session.add(
+            AuditEntry(
+                at=now,
+                staff_id=staff.id,
+                action="login_failed",
+                desk_id=staff.desk_id,
+                detail=detail,
+            )
+        )
         return None
     staff.failed_logins, staff.locked_until = 0, None
     session.add(AuditEntry(at=now, staff_id=staff.id, action="login", desk_id=staff.desk_id))
     return staff
-

@@ -13,8 +13,18 @@ from bot.staff.auth import MIN_PASSWORD_CHARS, hash_password, hash_token, new_to
 from bot.staff.errors import Invalid
 from bot.staff.queue import queue_items
 
-QUEUE_FIELDS = ("ref", "intent", "priority", "desk", "status", "channel", "created_at",
-                "sla_due_at", "report_count", "lang")
+QUEUE_FIELDS = (
+    "ref",
+    "intent",
+    "priority",
+    "desk",
+    "status",
+    "channel",
+    "created_at",
+    "sla_due_at",
+    "report_count",
+    "lang",
+)
 
 
 def add_staff(
@@ -37,9 +47,14 @@ def add_staff(
         ).first()
         if taken is not None:
             raise Invalid(f"a staff member named {name!r} exists already (names are logins)")
-        staff = Staff(name=name, desk_id=desk, role=StaffRole(role), token_hash=hash_token(token),
-                      password_hash=hash_password(password) if password else None,
-                      created_at=utcnow())
+        staff = Staff(
+            name=name,
+            desk_id=desk,
+            role=StaffRole(role),
+            token_hash=hash_token(token),
+            password_hash=hash_password(password) if password else None,
+            created_at=utcnow(),
+        )
         session.add(staff)
         session.flush()
     return staff, token
@@ -68,5 +83,7 @@ def queue_lines(db: Database, desk: str | None, as_json: bool) -> Iterator[str]:
         if as_json:
             yield json.dumps({k: values[k] for k in QUEUE_FIELDS}, ensure_ascii=False)
         else:
-            yield (f"{item.ref}  {item.priority:<8}  {item.intent:<10}  {item.desk:<16}  "
-                   f"{item.status:<8}  {item.channel:<8}  {item.created_at:%Y-%m-%d %H:%M}")
+            yield (
+                f"{item.ref}  {item.priority:<8}  {item.intent:<10}  {item.desk:<16}  "
+                f"{item.status:<8}  {item.channel:<8}  {item.created_at:%Y-%m-%d %H:%M}"
+            )

@@ -54,7 +54,8 @@ def api_staff(
 ) -> Staff:
     """The staff member behind the bearer token (401 otherwise)."""
     unauthorised = HTTPException(
-        status_code=401, detail="missing or invalid token",
+        status_code=401,
+        detail="missing or invalid token",
         headers={"WWW-Authenticate": "Bearer"},
     )
     if credentials is None or credentials.scheme.lower() != "bearer":

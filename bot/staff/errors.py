@@ -1,8 +1,8 @@
 """The staff layer's own errors, next to the project's tree in `bot.errors`.
 
-    BotError
-     ├── NotFound, Forbidden, IllegalTransition   (bot.errors; mapped to 404, 403, 409)
-     └── Invalid                                   a request the staff layer refuses (422)
+BotError
+ ├── NotFound, Forbidden, IllegalTransition   (bot.errors; mapped to 404, 403, 409)
+ └── Invalid                                   a request the staff layer refuses (422)
 """
 
 from __future__ import annotations

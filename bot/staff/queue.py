@@ -45,18 +45,24 @@ def _on_desk(desk_id: str) -> ColumnElement[bool]:
 
 def _waiting(desk_id: str) -> ColumnElement[bool]:
     """Open cases of the desk's queue (the index `ix_case_queue` serves this and the order)."""
-    return and_(_on_desk(desk_id), _T.c.parent_id.is_(None),
-                _T.c.status == CaseStatus.open.value)
+    return and_(_on_desk(desk_id), _T.c.parent_id.is_(None), _T.c.status == CaseStatus.open.value)
 
 
 def _lapsed(desk_id: str, now: datetime) -> ColumnElement[bool]:
     """Claimed cases of the desk whose lease ran out (the sweep has not reopened them yet)."""
-    return and_(_on_desk(desk_id), _T.c.parent_id.is_(None),
-                _T.c.status == CaseStatus.claimed.value, _T.c.lease_expires_at < now)
+    return and_(
+        _on_desk(desk_id),
+        _T.c.parent_id.is_(None),
+        _T.c.status == CaseStatus.claimed.value,
+        _T.c.lease_expires_at < now,
+    )
 
 
 QUEUE_ORDER: Final = (
-    _T.c.priority_rank, _T.c.sla_due_at.asc().nulls_last(), _T.c.created_at, _T.c.id,
+    _T.c.priority_rank,
+    _T.c.sla_due_at.asc().nulls_last(),
+    _T.c.created_at,
+    _T.c.id,
 )
 
 
@@ -73,9 +79,9 @@ def claim_next(
         # On PostgreSQL a claim can come back empty when its candidate was taken between the
         # statement's snapshot and the lock; try again while claimable cases remain.
         with db.read() as session:
-            if not session.execute(select(exists().where(
-                or_(_waiting(desk_id), _lapsed(desk_id, now))
-            ))).scalar():
+            if not session.execute(
+                select(exists().where(or_(_waiting(desk_id), _lapsed(desk_id, now))))
+            ).scalar():
                 return None
     return None
 
@@ -88,9 +94,14 @@ def _claim_one(
     if not db.is_sqlite:
         candidate = candidate.with_for_update(skip_locked=True)
     statement = (
-        update(_T).where(_T.c.id == candidate.scalar_subquery())
-        .values(status=CaseStatus.claimed.value, claimed_by=staff.id,
-                lease_expires_at=now + lease, updated_at=now)
+        update(_T)
+        .where(_T.c.id == candidate.scalar_subquery())
+        .values(
+            status=CaseStatus.claimed.value,
+            claimed_by=staff.id,
+            lease_expires_at=now + lease,
+            updated_at=now,
+        )
         .returning(_T.c.id)
     )
     with db.write() as session:
@@ -115,8 +126,9 @@ def release_expired_leases(db: Database, *, now: datetime) -> int:
     statement = (
         update(_T)
         .where(_T.c.status == CaseStatus.claimed.value, _T.c.lease_expires_at < now)
-        .values(status=CaseStatus.open.value, claimed_by=None, lease_expires_at=None,
-                updated_at=now)
+        .values(
+            status=CaseStatus.open.value, claimed_by=None, lease_expires_at=None, updated_at=now
+        )
         .returning(_T.c.id)
     )
     with db.write() as session:
@@ -135,18 +147,26 @@ def release(session: Session, staff: Staff, case: Case, now: datetime) -> None:
     if case.status != CaseStatus.claimed:
         return
     case.status, case.claimed_by, case.lease_expires_at, case.updated_at = (
-        CaseStatus.open, None, None, now)
+        CaseStatus.open,
+        None,
+        None,
+        now,
+    )
     record_event(session, case, "released", f"staff:{staff.id}", now)
     audit(session, staff, "release", now, case=case)
 
 
 def queue_items(
-    session: Session, desk_id: str | None, *, statuses: Sequence[CaseStatus] = OPEN_STATUSES,
+    session: Session,
+    desk_id: str | None,
+    *,
+    statuses: Sequence[CaseStatus] = OPEN_STATUSES,
     limit: int = 500,
 ) -> list[QueueItem]:
     """The desk's cases (every desk's when `desk_id` is None) in queue order."""
     query = (
-        select(Case, Incident).outerjoin(Incident, col(Case.incident_id) == col(Incident.id))
+        select(Case, Incident)
+        .outerjoin(Incident, col(Case.incident_id) == col(Incident.id))
         .where(col(Case.parent_id).is_(None), col(Case.status).in_(list(statuses)))
     )
     if desk_id is not None:
@@ -158,13 +178,23 @@ def queue_items(
 def queue_item(case: Case, incident: Incident | None) -> QueueItem:
     """A case as a queue line."""
     return QueueItem(
-        ref=case.ref, intent=case.intent, priority=case.priority,
-        priority_rank=case.priority_rank, desk=case.desk_id, status=str(case.status),
-        channel=case.channel, lang=case.lang, created_at=case.created_at,
-        sla_due_at=case.sla_due_at, first_response_at=case.first_response_at,
-        escalated=case.escalated_at is not None, also_central=case.also_central,
-        report_count=case.report_count, claimed_by=case.claimed_by,
-        lease_expires_at=case.lease_expires_at, incident_id=case.incident_id,
+        ref=case.ref,
+        intent=case.intent,
+        priority=case.priority,
+        priority_rank=case.priority_rank,
+        desk=case.desk_id,
+        status=str(case.status),
+        channel=case.channel,
+        lang=case.lang,
+        created_at=case.created_at,
+        sla_due_at=case.sla_due_at,
+        first_response_at=case.first_response_at,
+        escalated=case.escalated_at is not None,
+        also_central=case.also_central,
+        report_count=case.report_count,
+        claimed_by=case.claimed_by,
+        lease_expires_at=case.lease_expires_at,
+        incident_id=case.incident_id,
         incident_reports=incident.report_count if incident else None,
         incident_state=str(incident.state) if incident else None,
     )

@@ -43,16 +43,24 @@ def purge_expired(db: Database, *, now: datetime, retention_days: int) -> dict[s
         "incidents": _clear_incidents(db, cutoff),
     }
     if any(counts.values()):
-        logger.info("retention: erased %(cases)s case(s), %(contacts)s contact(s), "
-                    "%(addresses)s address(es), %(incidents)s incident label(s)", counts)
+        logger.info(
+            "retention: erased %(cases)s case(s), %(contacts)s contact(s), "
+            "%(addresses)s address(es), %(incidents)s incident label(s)",
+            counts,
+        )
     return counts
 
 
 def _erase_cases(db: Database, now: datetime, cutoff: datetime) -> int:
-    query = select(Case).where(
-        Case.status == CaseStatus.resolved, col(Case.erased_at).is_(None),
-        col(Case.resolved_at) < cutoff,
-    ).limit(BATCH)
+    query = (
+        select(Case)
+        .where(
+            Case.status == CaseStatus.resolved,
+            col(Case.erased_at).is_(None),
+            col(Case.resolved_at) < cutoff,
+        )
+        .limit(BATCH)
+    )
     if not db.is_sqlite:
         query = query.with_for_update(skip_locked=True)
     with db.write() as session:
@@ -70,11 +78,17 @@ def _erase_contacts(db: Database, now: datetime, cutoff: datetime) -> int:
     recent_talk = exists().where(
         col(Conversation.contact_id) == col(Contact.id), col(Conversation.updated_at) >= cutoff
     )
-    query = select(Contact).where(
-        col(Contact.erased_at).is_(None), col(Contact.created_at) < cutoff,
-        or_(col(Contact.last_inbound_at).is_(None), col(Contact.last_inbound_at) < cutoff),
-        ~live_case, ~recent_talk,
-    ).limit(BATCH)
+    query = (
+        select(Contact)
+        .where(
+            col(Contact.erased_at).is_(None),
+            col(Contact.created_at) < cutoff,
+            or_(col(Contact.last_inbound_at).is_(None), col(Contact.last_inbound_at) < cutoff),
+            ~live_case,
+            ~recent_talk,
+        )
+        .limit(BATCH)
+    )
     if not db.is_sqlite:
         query = query.with_for_update(skip_locked=True, of=Contact)
     with db.write() as session:
@@ -97,10 +111,11 @@ def _clear_addresses(db: Database, now: datetime) -> int:
 def _clear_incidents(db: Database, cutoff: datetime) -> int:
     statement = (
         update(Incident)
-        .where(col(Incident.last_report_at) < cutoff,
-               or_(col(Incident.label).is_not(None), col(Incident.note).is_not(None)))
+        .where(
+            col(Incident.last_report_at) < cutoff,
+            or_(col(Incident.label).is_not(None), col(Incident.note).is_not(None)),
+        )
         .values(label=None, note=None)
     )
     with db.write() as session:
         return int(session.exec(statement).rowcount)
-

@@ -8,7 +8,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 OUTCOMES: tuple[str, ...] = (
-    "helped", "referred", "information", "duplicate", "no_response", "not_consular",
+    "helped",
+    "referred",
+    "information",
+    "duplicate",
+    "no_response",
+    "not_consular",
 )
 Outcome = Literal["helped", "referred", "information", "duplicate", "no_response", "not_consular"]
 CANNED: tuple[str, ...] = ("received", "calling", "documents", "more_info", "safety")

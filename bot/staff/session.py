@@ -82,8 +82,10 @@ class SessionSigner:
         try:
             data: dict[str, Any] = json.loads(body)
             session = StaffSession(
-                staff_id=None if data["s"] is None else int(data["s"]), csrf=str(data["c"]),
-                lang=str(data["l"]), issued=int(data["t"]),
+                staff_id=None if data["s"] is None else int(data["s"]),
+                csrf=str(data["c"]),
+                lang=str(data["l"]),
+                issued=int(data["t"]),
             )
         except (ValueError, KeyError, TypeError):
             return None

@@ -72,13 +72,21 @@ def _alert(session: Session, targets: Sequence[AlertTarget], text: str, now: dat
     """Store one alert message per target in the outbox; return how many rows."""
     count = 0
     for target in targets:
-        contact = get_or_create_contact(session, target.channel, target.address, now,
-                                        ALERT_LANG)
+        contact = get_or_create_contact(session, target.channel, target.address, now, ALERT_LANG)
         assert contact.id is not None
         for seq, part in enumerate(render(channel_of(target.channel), [Reply(text)])):
-            session.add(OutboundMessage(contact_id=contact.id, channel=target.channel, seq=seq,
-                                        text=part.text, created_at=now, next_attempt_at=now,
-                                        updated_at=now, kind="alert"))
+            session.add(
+                OutboundMessage(
+                    contact_id=contact.id,
+                    channel=target.channel,
+                    seq=seq,
+                    text=part.text,
+                    created_at=now,
+                    next_attempt_at=now,
+                    updated_at=now,
+                    kind="alert",
+                )
+            )
             count += 1
     return count
 
@@ -88,29 +96,44 @@ def _locked(db: Database, query: SelectOfScalar[Case]) -> SelectOfScalar[Case]:
     return query if db.is_sqlite else query.with_for_update(skip_locked=True)
 
 
-def escalate_breached(
-    db: Database, *, now: datetime, alerts: Sequence[AlertTarget] = ()
-) -> int:
+def escalate_breached(db: Database, *, now: datetime, alerts: Sequence[AlertTarget] = ()) -> int:
     """Escalate open cases past their first-response target; return how many."""
-    query = select(Case).where(
-        col(Case.parent_id).is_(None), col(Case.erased_at).is_(None),
-        col(Case.status).in_((CaseStatus.open, CaseStatus.claimed)),
-        col(Case.first_response_at).is_(None), col(Case.escalated_at).is_(None),
-        col(Case.sla_due_at) < now,
-    ).order_by(col(Case.priority_rank), col(Case.sla_due_at)).limit(BATCH)
+    query = (
+        select(Case)
+        .where(
+            col(Case.parent_id).is_(None),
+            col(Case.erased_at).is_(None),
+            col(Case.status).in_((CaseStatus.open, CaseStatus.claimed)),
+            col(Case.first_response_at).is_(None),
+            col(Case.escalated_at).is_(None),
+            col(Case.sla_due_at) < now,
+        )
+        .order_by(col(Case.priority_rank), col(Case.sla_due_at))
+        .limit(BATCH)
+    )
     with db.write() as session:
         cases = list(session.exec(_locked(db, query)).all())
         for case in cases:
             before = case.priority
             raise_priority(case)
             case.escalated_at, case.also_central, case.updated_at = now, True, now
-            record_event(session, case, "escalated", "system", now,
-                         {"from": before, "to": case.priority, "why": "first response overdue"})
+            record_event(
+                session,
+                case,
+                "escalated",
+                "system",
+                now,
+                {"from": before, "to": case.priority, "why": "first response overdue"},
+            )
         if cases and alerts:
             refs = [f"{c.ref} ({c.desk_id}, {c.priority})" for c in cases[:MAX_REFS_PER_ALERT]]
             more = " …" if len(cases) > MAX_REFS_PER_ALERT else ""
-            text = i18n.t("staff.alert.breached", as_lang(ALERT_LANG), count=len(cases),
-                          refs=", ".join(refs) + more)
+            text = i18n.t(
+                "staff.alert.breached",
+                as_lang(ALERT_LANG),
+                count=len(cases),
+                refs=", ".join(refs) + more,
+            )
             _alert(session, alerts, text, now)
     if cases:
         logger.info("escalated %s case(s) past their first-response target", len(cases))
@@ -122,15 +145,21 @@ def release_case_leases(db: Database, *, now: datetime) -> int:
     return release_expired_leases(db, now=now)
 
 
-def send_followups(
-    db: Database, *, now: datetime, after: timedelta = FOLLOWUP_AFTER
-) -> int:
+def send_followups(db: Database, *, now: datetime, after: timedelta = FOLLOWUP_AFTER) -> int:
     """Ask once, `after` a resolution, whether the person got the help they needed."""
-    query = select(Case).where(
-        Case.status == CaseStatus.resolved, col(Case.followup_sent_at).is_(None),
-        col(Case.parent_id).is_(None), col(Case.erased_at).is_(None),
-        col(Case.resolved_at) <= now - after, col(Case.resolved_at) > now - FOLLOWUP_UNTIL,
-    ).order_by(col(Case.resolved_at)).limit(BATCH)
+    query = (
+        select(Case)
+        .where(
+            Case.status == CaseStatus.resolved,
+            col(Case.followup_sent_at).is_(None),
+            col(Case.parent_id).is_(None),
+            col(Case.erased_at).is_(None),
+            col(Case.resolved_at) <= now - after,
+            col(Case.resolved_at) > now - FOLLOWUP_UNTIL,
+        )
+        .order_by(col(Case.resolved_at))
+        .limit(BATCH)
+    )
     sent = 0
     with db.write() as session:
         for case in session.exec(_locked(db, query)).all():
@@ -143,9 +172,18 @@ def send_followups(
             assert contact.id is not None
             text = i18n.t("staff.followup", as_lang(case.lang), ref=case.ref)
             for seq, part in enumerate(render(channel_of(contact.channel), [Reply(text)])):
-                session.add(OutboundMessage(
-                    contact_id=contact.id, channel=contact.channel, case_id=case.id, seq=seq,
-                    text=part.text, created_at=now, next_attempt_at=now, updated_at=now))
+                session.add(
+                    OutboundMessage(
+                        contact_id=contact.id,
+                        channel=contact.channel,
+                        case_id=case.id,
+                        seq=seq,
+                        text=part.text,
+                        created_at=now,
+                        next_attempt_at=now,
+                        updated_at=now,
+                    )
+                )
             record_event(session, case, "followup", "system", now)
             sent += 1
     if sent:
@@ -174,9 +212,14 @@ def send_daily_digests(
             busy = figures.open + figures.claimed + figures.waiting + figures.resolved_24h
             if not busy:
                 continue
-            text = i18n.t("staff.alert.digest", as_lang(ALERT_LANG), desk=desk.id,
-                          open=figures.open + figures.claimed, breached=figures.breached,
-                          resolved=figures.resolved_24h)
+            text = i18n.t(
+                "staff.alert.digest",
+                as_lang(ALERT_LANG),
+                desk=desk.id,
+                open=figures.open + figures.claimed,
+                breached=figures.breached,
+                resolved=figures.resolved_24h,
+            )
             _alert(session, alerts, text, now)
             sent += 1
     return sent

@@ -45,27 +45,46 @@ def case_detail(session: Session, staff: Staff, case: Case, now: datetime) -> Ca
     audit(session, staff, "view", now, case=case)
     incident = session.get(Incident, case.incident_id) if case.incident_id else None
     parent = session.get(Case, case.parent_id) if case.parent_id else None
-    events = list(session.exec(
-        select(CaseEvent).where(col(CaseEvent.case_id) == case.id)
-        .order_by(col(CaseEvent.at), col(CaseEvent.id))
-    ).all())
+    events = list(
+        session.exec(
+            select(CaseEvent)
+            .where(col(CaseEvent.case_id) == case.id)
+            .order_by(col(CaseEvent.at), col(CaseEvent.id))
+        ).all()
+    )
     evidence = [
         {"ref": str(m.get("ref", "")), "content_type": str(m.get("content_type", ""))}
-        for e in events if e.kind == "evidence" and e.data
-        for m in e.data.get("media", []) if isinstance(m, dict)
+        for e in events
+        if e.kind == "evidence" and e.data
+        for m in e.data.get("media", [])
+        if isinstance(m, dict)
     ]
     base = queue_item(case, incident).model_dump()
     return CaseDetail(
-        **base, flow=case.flow, reasons=list(case.reasons or []), summary=case.summary,
-        answers=case.answers, location=case.location_label,
-        location_confidence=case.location_confidence, zip=case.zip,
-        resolved_at=case.resolved_at, outcome=case.outcome, erased=case.erased_at is not None,
+        **base,
+        flow=case.flow,
+        reasons=list(case.reasons or []),
+        summary=case.summary,
+        answers=case.answers,
+        location=case.location_label,
+        location_confidence=case.location_confidence,
+        zip=case.zip,
+        resolved_at=case.resolved_at,
+        outcome=case.outcome,
+        erased=case.erased_at is not None,
         transcript=transcript(session, case.contact_id),
         events=[EventOut(at=e.at, kind=e.kind, actor=e.actor, data=e.data) for e in events],
         evidence=evidence,
-        linked=[LinkedCase(ref=c.ref, intent=c.intent, priority=c.priority,
-                           created_at=c.created_at, summary=c.summary)
-                for c in children(session, case)],
+        linked=[
+            LinkedCase(
+                ref=c.ref,
+                intent=c.intent,
+                priority=c.priority,
+                created_at=c.created_at,
+                summary=c.summary,
+            )
+            for c in children(session, case)
+        ],
         incident=incident_out(session, incident) if incident else None,
         parent_ref=parent.ref if parent else None,
     )
@@ -76,17 +95,25 @@ def transcript(session: Session, contact_id: int | None) -> list[TranscriptLine]
     if contact_id is None:
         return []
     inbound = session.exec(
-        select(InboundMessage).where(col(InboundMessage.contact_id) == contact_id)
-        .order_by(col(InboundMessage.received_at).desc()).limit(TRANSCRIPT_LIMIT)
+        select(InboundMessage)
+        .where(col(InboundMessage.contact_id) == contact_id)
+        .order_by(col(InboundMessage.received_at).desc())
+        .limit(TRANSCRIPT_LIMIT)
     ).all()
     outbound = session.exec(
-        select(OutboundMessage).where(col(OutboundMessage.contact_id) == contact_id)
-        .order_by(col(OutboundMessage.created_at).desc()).limit(TRANSCRIPT_LIMIT)
+        select(OutboundMessage)
+        .where(col(OutboundMessage.contact_id) == contact_id)
+        .order_by(col(OutboundMessage.created_at).desc())
+        .limit(TRANSCRIPT_LIMIT)
     ).all()
-    lines = [TranscriptLine(at=m.received_at, direction="in", text=m.text, status=str(m.status))
-             for m in inbound]
-    lines += [TranscriptLine(at=m.created_at, direction="out", text=m.text, status=str(m.status))
-              for m in outbound]
+    lines = [
+        TranscriptLine(at=m.received_at, direction="in", text=m.text, status=str(m.status))
+        for m in inbound
+    ]
+    lines += [
+        TranscriptLine(at=m.created_at, direction="out", text=m.text, status=str(m.status))
+        for m in outbound
+    ]
     lines.sort(key=lambda line: (line.at, line.direction != "in"))
     return lines[-TRANSCRIPT_LIMIT:]
 
@@ -94,22 +121,32 @@ def transcript(session: Session, contact_id: int | None) -> list[TranscriptLine]
 def incident_out(session: Session, incident: Incident) -> IncidentOut:
     """An incident with the reference of its first report."""
     primary = session.exec(
-        select(Case.ref).where(col(Case.incident_id) == incident.id,
-                               col(Case.parent_id).is_(None))
+        select(Case.ref)
+        .where(col(Case.incident_id) == incident.id, col(Case.parent_id).is_(None))
         .order_by(col(Case.created_at))
     ).first()
     assert incident.id is not None
     return IncidentOut(
-        id=incident.id, desk=incident.desk_id, zip=incident.zip, label=incident.label,
-        first_report_at=incident.first_report_at, last_report_at=incident.last_report_at,
-        report_count=incident.report_count, reporter_count=incident.reporter_count,
-        state=str(incident.state), note=incident.note, verified_at=incident.verified_at,
+        id=incident.id,
+        desk=incident.desk_id,
+        zip=incident.zip,
+        label=incident.label,
+        first_report_at=incident.first_report_at,
+        last_report_at=incident.last_report_at,
+        report_count=incident.report_count,
+        reporter_count=incident.reporter_count,
+        state=str(incident.state),
+        note=incident.note,
+        verified_at=incident.verified_at,
         primary_ref=primary,
     )
 
 
 def incidents(
-    session: Session, staff: Staff, desk_id: str | None, now: datetime,
+    session: Session,
+    staff: Staff,
+    desk_id: str | None,
+    now: datetime,
     within: timedelta = timedelta(days=7),
 ) -> list[IncidentOut]:
     """Recent incidents of the desk (or every desk the staff member may see)."""
@@ -123,9 +160,11 @@ def incidents(
 def visible_desks(session: Session, staff: Staff) -> list[str]:
     """The desks whose queues the staff member may open."""
     if sees_all(staff):
-        return list(session.exec(
-            select(Desk.id).where(col(Desk.active).is_(True)).order_by(col(Desk.id))
-        ).all())
+        return list(
+            session.exec(
+                select(Desk.id).where(col(Desk.active).is_(True)).order_by(col(Desk.id))
+            ).all()
+        )
     return [staff.desk_id]
 
 
@@ -135,19 +174,28 @@ def desk_figures(session: Session, desk_ids: Iterable[str], now: datetime) -> li
     wanted = list(desk_ids)
     counts: dict[tuple[str, str], int] = {}
     for desk, status, count in session.exec(
-        select(Case.desk_id, Case.status, func.count()).where(
-            col(Case.desk_id).in_(wanted), col(Case.parent_id).is_(None),
+        select(Case.desk_id, Case.status, func.count())
+        .where(
+            col(Case.desk_id).in_(wanted),
+            col(Case.parent_id).is_(None),
             col(Case.status).in_(list(OPEN_STATUSES)),
-        ).group_by(Case.desk_id, Case.status)
+        )
+        .group_by(Case.desk_id, Case.status)
     ).all():
         counts[(desk, str(status))] = int(count)
-    breached = _per_desk(session, wanted, col(Case.status).in_(list(OPEN_STATUSES)),
-                         col(Case.first_response_at).is_(None), col(Case.sla_due_at) < now)
+    breached = _per_desk(
+        session,
+        wanted,
+        col(Case.status).in_(list(OPEN_STATUSES)),
+        col(Case.first_response_at).is_(None),
+        col(Case.sla_due_at) < now,
+    )
     resolved = _per_desk(session, wanted, col(Case.resolved_at) >= now - timedelta(days=1))
     waits: dict[str, list[float]] = {}
     for desk, created, first in session.exec(
         select(Case.desk_id, Case.created_at, Case.first_response_at).where(
-            col(Case.desk_id).in_(wanted), col(Case.parent_id).is_(None),
+            col(Case.desk_id).in_(wanted),
+            col(Case.parent_id).is_(None),
             col(Case.first_response_at).is_not(None),
             col(Case.created_at) >= now - FIGURES_WINDOW,
         )
@@ -156,11 +204,15 @@ def desk_figures(session: Session, desk_ids: Iterable[str], now: datetime) -> li
             waits.setdefault(desk, []).append((first - created).total_seconds() / 60)
     return [
         DeskFigures(
-            desk=desk, open=counts.get((desk, "open"), 0),
-            claimed=counts.get((desk, "claimed"), 0), waiting=counts.get((desk, "waiting"), 0),
-            breached=breached.get(desk, 0), resolved_24h=resolved.get(desk, 0),
+            desk=desk,
+            open=counts.get((desk, "open"), 0),
+            claimed=counts.get((desk, "claimed"), 0),
+            waiting=counts.get((desk, "waiting"), 0),
+            breached=breached.get(desk, 0),
+            resolved_24h=resolved.get(desk, 0),
             median_first_response_minutes=(
-                round(statistics.median(waits[desk]), 1) if waits.get(desk) else None),
+                round(statistics.median(waits[desk]), 1) if waits.get(desk) else None
+            ),
         )
         for desk in wanted
     ]
@@ -168,9 +220,9 @@ def desk_figures(session: Session, desk_ids: Iterable[str], now: datetime) -> li
 
 def _per_desk(session: Session, desks: list[str], *conditions: Any) -> dict[str, int]:
     rows = session.exec(
-        select(Case.desk_id, func.count()).where(
-            col(Case.desk_id).in_(desks), col(Case.parent_id).is_(None), *conditions
-        ).group_by(Case.desk_id)
+        select(Case.desk_id, func.count())
+        .where(col(Case.desk_id).in_(desks), col(Case.parent_id).is_(None), *conditions)
+        .group_by(Case.desk_id)
     ).all()
     return {desk: int(count) for desk, count in rows}
 
@@ -182,4 +234,3 @@ def staff_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
         return {}
     rows = session.exec(select(Staff.id, Staff.name).where(col(Staff.id).in_(wanted)))
     return {int(i): str(n) for i, n in rows.all() if i is not None}
-

@@ -33,8 +33,20 @@ from bot.staff.views import case_detail, desk_figures, incidents, staff_names, v
 router = APIRouter(prefix="/staff", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 REFRESH_SECONDS: Final = 30
-FLASHES: Final = frozenset({"empty", "claimed", "replied", "noted", "transferred", "escalated",
-                            "resolved", "released", "verified", "error"})
+FLASHES: Final = frozenset(
+    {
+        "empty",
+        "claimed",
+        "replied",
+        "noted",
+        "transferred",
+        "escalated",
+        "resolved",
+        "released",
+        "verified",
+        "error",
+    }
+)
 CsrfField = Annotated[str | None, Form()]
 
 
@@ -62,24 +74,47 @@ def _when(value: datetime | None) -> str:
     return "" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _page(request: Request, services: StaffServices, name: str, session: StaffSession,
-          staff: Staff | None, status_code: int = 200, **context: Any) -> Response:
+def _page(
+    request: Request,
+    services: StaffServices,
+    name: str,
+    session: StaffSession,
+    staff: Staff | None,
+    status_code: int = 200,
+    **context: Any,
+) -> Response:
     """Render a template with the language, translator, CSRF token and helpers."""
     lang = _lang(request, session)
     flash = request.query_params.get("m")
-    response = templates.TemplateResponse(request, name, {
-        "lang": lang, "tr": _translator(lang), "csrf": session.csrf, "staff": staff,
-        "now": utcnow(), "minutes_left": _minutes_left, "when": _when,
-        "flash": flash if flash in FLASHES else None, **context,
-    }, status_code=status_code)
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {
+            "lang": lang,
+            "tr": _translator(lang),
+            "csrf": session.csrf,
+            "staff": staff,
+            "now": utcnow(),
+            "minutes_left": _minutes_left,
+            "when": _when,
+            "flash": flash if flash in FLASHES else None,
+            **context,
+        },
+        status_code=status_code,
+    )
     _store(response, services, session)
     return response
 
 
 def _store(response: Response, services: StaffServices, session: StaffSession) -> None:
     response.set_cookie(
-        COOKIE_NAME, services.signer.dump(session), max_age=int(MAX_AGE.total_seconds()),
-        path="/staff", httponly=True, samesite="lax", secure=services.secure_cookies,
+        COOKIE_NAME,
+        services.signer.dump(session),
+        max_age=int(MAX_AGE.total_seconds()),
+        path="/staff",
+        httponly=True,
+        samesite="lax",
+        secure=services.secure_cookies,
     )
 
 
@@ -92,8 +127,9 @@ def _signed_in(request: Request, services: StaffServices) -> tuple[StaffSession,
     return session, staff
 
 
-def _posted(request: Request, services: StaffServices, csrf: str | None
-            ) -> tuple[StaffSession, Staff]:
+def _posted(
+    request: Request, services: StaffServices, csrf: str | None
+) -> tuple[StaffSession, Staff]:
     """Like `_signed_in`, and refuse (403) a form without the session's CSRF token."""
     session, staff = _signed_in(request, services)
     if not csrf_ok(session, csrf):
@@ -116,8 +152,13 @@ def login_page(request: Request, services: ServicesDep) -> Response:
 
 
 @router.post("/login")
-def login(request: Request, services: ServicesDep, name: Annotated[str, Form()] = "",
-          password: Annotated[str, Form()] = "", csrf: CsrfField = None) -> Response:
+def login(
+    request: Request,
+    services: ServicesDep,
+    name: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    csrf: CsrfField = None,
+) -> Response:
     """Check the password (locking the account after five failures) and start a session."""
     session = read_session(request, services)
     if session is None or not csrf_ok(session, csrf):
@@ -126,8 +167,15 @@ def login(request: Request, services: ServicesDep, name: Annotated[str, Form()] 
     with services.db.write() as db_session:
         staff = check_login(db_session, name, password, now)
     if staff is None:
-        return _page(request, services, "login.html", session, None, status_code=401,
-                     error="staff.login.failed")
+        return _page(
+            request,
+            services,
+            "login.html",
+            session,
+            None,
+            status_code=401,
+            error="staff.login.failed",
+        )
     response = _back("/staff/")
     _store(response, services, services.signer.new(staff.id, session.lang, now))
     return response
@@ -143,8 +191,13 @@ def logout(request: Request, services: ServicesDep, csrf: CsrfField = None) -> R
 
 
 @router.post("/lang")
-def set_lang(request: Request, services: ServicesDep, lang: Annotated[str, Form()] = "es",
-             back: Annotated[str, Form()] = "/staff/", csrf: CsrfField = None) -> Response:
+def set_lang(
+    request: Request,
+    services: ServicesDep,
+    lang: Annotated[str, Form()] = "es",
+    back: Annotated[str, Form()] = "/staff/",
+    csrf: CsrfField = None,
+) -> Response:
     """Switch the dashboard's language."""
     session = read_session(request, services)
     if session is None or not csrf_ok(session, csrf):
@@ -155,8 +208,9 @@ def set_lang(request: Request, services: ServicesDep, lang: Annotated[str, Form(
 
 
 @router.get("/", response_class=HTMLResponse)
-def queue_page(request: Request, services: ServicesDep,
-               desk: str | None = Query(default=None)) -> Response:
+def queue_page(
+    request: Request, services: ServicesDep, desk: str | None = Query(default=None)
+) -> Response:
     """The desk's queue, most urgent first, refreshing itself."""
     session, staff = _signed_in(request, services)
     wanted = desk or staff.desk_id
@@ -167,13 +221,28 @@ def queue_page(request: Request, services: ServicesDep,
         names = staff_names(db_session, (i.claimed_by for i in items))
         desks = visible_desks(db_session, staff)
         figures = desk_figures(db_session, [wanted], utcnow())[0]
-    return _page(request, services, "queue.html", session, staff, items=items, names=names,
-                 desk=wanted, desks=desks, figures=figures, refresh=REFRESH_SECONDS)
+    return _page(
+        request,
+        services,
+        "queue.html",
+        session,
+        staff,
+        items=items,
+        names=names,
+        desk=wanted,
+        desks=desks,
+        figures=figures,
+        refresh=REFRESH_SECONDS,
+    )
 
 
 @router.post("/claim")
-def claim(request: Request, services: ServicesDep, desk: Annotated[str, Form()] = "",
-          csrf: CsrfField = None) -> Response:
+def claim(
+    request: Request,
+    services: ServicesDep,
+    desk: Annotated[str, Form()] = "",
+    csrf: CsrfField = None,
+) -> Response:
     """Claim the next case of the desk and open it."""
     _, staff = _posted(request, services, csrf)
     wanted = desk or staff.desk_id
@@ -193,19 +262,37 @@ def case_page(request: Request, services: ServicesDep, ref: str) -> Response:
         case = actions.case_for(db_session, staff, ref)
         detail = case_detail(db_session, staff, case, now)
         names = staff_names(db_session, [detail.claimed_by])
-        desks = list(db_session.exec(
-            select(Desk.id).where(col(Desk.active).is_(True)).order_by(col(Desk.id))
-        ).all())
-    return _page(request, services, "case.html", session, staff, case=detail, names=names,
-                 desks=desks, outcomes=OUTCOMES, canned=CANNED,
-                 supervisor=is_supervisor(staff))
+        desks = list(
+            db_session.exec(
+                select(Desk.id).where(col(Desk.active).is_(True)).order_by(col(Desk.id))
+            ).all()
+        )
+    return _page(
+        request,
+        services,
+        "case.html",
+        session,
+        staff,
+        case=detail,
+        names=names,
+        desks=desks,
+        outcomes=OUTCOMES,
+        canned=CANNED,
+        supervisor=is_supervisor(staff),
+    )
 
 
 @router.post("/cases/{ref}/{action}")
 def case_action(
-    request: Request, services: ServicesDep, ref: str, action: str, csrf: CsrfField = None,
-    text: Annotated[str, Form()] = "", canned: Annotated[str, Form()] = "",
-    desk: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
+    request: Request,
+    services: ServicesDep,
+    ref: str,
+    action: str,
+    csrf: CsrfField = None,
+    text: Annotated[str, Form()] = "",
+    canned: Annotated[str, Form()] = "",
+    desk: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
     outcome: Annotated[str, Form()] = "",
 ) -> Response:
     """Carry out one action on the case from its page's forms."""
@@ -214,8 +301,18 @@ def case_action(
     try:
         with http_errors(), services.db.write() as db_session:
             case = actions.case_for(db_session, staff, ref)
-            page, flash = _act(db_session, staff, case, action, now, text=text, canned=canned,
-                               desk=desk, reason=reason, outcome=outcome)
+            page, flash = _act(
+                db_session,
+                staff,
+                case,
+                action,
+                now,
+                text=text,
+                canned=canned,
+                desk=desk,
+                reason=reason,
+                outcome=outcome,
+            )
     except HTTPException as exc:
         if exc.status_code not in (409, 422):
             raise
@@ -223,16 +320,26 @@ def case_action(
     return _back(page, flash)
 
 
-def _act(db_session: Session, staff: Staff, case: Case, action: str, now: datetime, *,
-         text: str, canned: str, desk: str, reason: str, outcome: str) -> tuple[str, str]:
+def _act(
+    db_session: Session,
+    staff: Staff,
+    case: Case,
+    action: str,
+    now: datetime,
+    *,
+    text: str,
+    canned: str,
+    desk: str,
+    reason: str,
+    outcome: str,
+) -> tuple[str, str]:
     """Apply one case-page action; return where to go next and the flash code."""
     page = f"/staff/cases/{case.ref}"
     if action == "note":
         actions.add_note(db_session, staff, case, text, now)
         flash = "noted"
     elif action == "reply":
-        actions.reply(db_session, staff, case, now, text=text or None,
-                      canned=canned or None)
+        actions.reply(db_session, staff, case, now, text=text or None, canned=canned or None)
         flash = "replied"
     elif action == "transfer":
         actions.transfer(db_session, staff, case, desk, reason, now)
@@ -256,14 +363,19 @@ def incidents_page(request: Request, services: ServicesDep) -> Response:
     """Recent incidents: grouped raid reports and their verification state."""
     session, staff = _signed_in(request, services)
     with services.db.read() as db_session:
-        rows = incidents(db_session, staff, None if sees_all(staff) else staff.desk_id,
-                         utcnow())
+        rows = incidents(db_session, staff, None if sees_all(staff) else staff.desk_id, utcnow())
     return _page(request, services, "incidents.html", session, staff, incidents=rows)
 
 
 @router.post("/incidents/{incident_id}/verify")
-def verify(request: Request, services: ServicesDep, incident_id: int, csrf: CsrfField = None,
-           state: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "") -> Response:
+def verify(
+    request: Request,
+    services: ServicesDep,
+    incident_id: int,
+    csrf: CsrfField = None,
+    state: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+) -> Response:
     """Record staff's verdict on an incident."""
     _, staff = _posted(request, services, csrf)
     with http_errors(), services.db.write() as db_session:
@@ -286,5 +398,8 @@ def figures_csv(request: Request, services: ServicesDep) -> Response:
     _, staff = _signed_in(request, services)
     with services.db.read() as db_session:
         rows = desk_figures(db_session, visible_desks(db_session, staff), utcnow())
-    return PlainTextResponse(figures_to_csv(rows), media_type="text/csv", headers={
-        "Content-Disposition": 'attachment; filename="hotline-figures.csv"'})
+    return PlainTextResponse(
+        figures_to_csv(rows),
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="hotline-figures.csv"'},
+    )

@@ -21,15 +21,30 @@ HARASSMENT_KINDS: Final = frozenset(
     {"work", "housing", "police", "public", "online", "extortion", "threat_report"}
 )
 ANSWER_FLAGS: Final = frozenset(
-    {"removal", "removal_1d", "removal_7d", "removal_later", "children_affected",
-     "children_alone", "danger_now", "safe", "taken", "rumor", "future", "extortion",
-     "threat_report"} | {f"kind_{k}" for k in HARASSMENT_KINDS}
+    {
+        "removal",
+        "removal_1d",
+        "removal_7d",
+        "removal_later",
+        "children_affected",
+        "children_alone",
+        "danger_now",
+        "safe",
+        "taken",
+        "rumor",
+        "future",
+        "extortion",
+        "threat_report",
+    }
+    | {f"kind_{k}" for k in HARASSMENT_KINDS}
 )
 _WHEN_WORDS: Final = {"now": "now", "earlier_today": "earlier_today", "days_ago": "days"}
 _RUMOR_CLEARS: Final = frozenset({"now", "just", "present", "hours", "earlier_today", "today"})
 # The flows' own answer names (flows/*.yaml `save_as`) for the facts read below.
 ENGINE_ALIASES: Final[Mapping[str, str]] = {
-    "taken": "anyone_taken", "children": "children_affected", "safe": "safe_now",
+    "taken": "anyone_taken",
+    "children": "children_affected",
+    "safe": "safe_now",
 }
 _TRUE: Final = frozenset({"yes", "y", "si", "sí", "true", "1"})
 _FALSE: Final = frozenset({"no", "n", "false", "0"})
@@ -122,8 +137,14 @@ def _read_removal(value: object, today: date | None, facts: AnswerFacts) -> None
     facts.reasons.append(f"answer removal_date={day.isoformat()} → in {days} day(s)")
 
 
-def _read_flag(answers: Mapping[str, object], key: str, on_true: set[str],
-               on_false: set[str], facts: AnswerFacts, remove_on_true: set[str]) -> None:
+def _read_flag(
+    answers: Mapping[str, object],
+    key: str,
+    on_true: set[str],
+    on_false: set[str],
+    facts: AnswerFacts,
+    remove_on_true: set[str],
+) -> None:
     value = _as_bool(answers.get(key))
     if value is None:
         return
@@ -132,7 +153,7 @@ def _read_flag(answers: Mapping[str, object], key: str, on_true: set[str],
         facts.remove |= remove_on_true
     else:
         facts.add |= on_false
-        facts.remove |= (on_true - on_false)
+        facts.remove |= on_true - on_false
     facts.reasons.append(f"answer {key}={'yes' if value else 'no'}")
 
 
@@ -146,8 +167,14 @@ def read_answers(answers: Mapping[str, object], now: datetime | date | None) -> 
         facts.reasons.append(f"answer flow={flow} → intent {facts.intent}")
     _read_when(answers.get("when"), today, facts)
     _read_removal(answers.get("removal_date"), today, facts)
-    answers = {**answers, **{name: answers[alias] for alias, name in ENGINE_ALIASES.items()
-                             if alias in answers and name not in answers}}
+    answers = {
+        **answers,
+        **{
+            name: answers[alias]
+            for alias, name in ENGINE_ALIASES.items()
+            if alias in answers and name not in answers
+        },
+    }
     _read_flag(answers, "anyone_taken", {"taken"}, set(), facts, set())
     _read_flag(answers, "children_alone", {"children_alone"}, set(), facts, set())
     _read_flag(answers, "children_affected", {"children_affected"}, set(), facts, set())

@@ -29,8 +29,7 @@ class Triage:
     reasons: tuple[str, ...]
 
 
-def _cue_facts(hits: list[Hit], toks: list[str]) -> tuple[set[str], dict[Intent, float],
-                                                          list[str]]:
+def _cue_facts(hits: list[Hit], toks: list[str]) -> tuple[set[str], dict[Intent, float], list[str]]:
     flags: set[str] = set()
     scores: dict[Intent, float] = {}
     reasons: list[str] = []
@@ -39,7 +38,7 @@ def _cue_facts(hits: list[Hit], toks: list[str]) -> tuple[set[str], dict[Intent,
         group = hit.cue.group
         if not group.flags and not group.intents:
             continue
-        words = " ".join(toks[hit.start:hit.end])
+        words = " ".join(toks[hit.start : hit.end])
         if hit.negated:
             reason = f"cue '{words}' negated → ignored"
         else:
@@ -53,8 +52,9 @@ def _cue_facts(hits: list[Hit], toks: list[str]) -> tuple[set[str], dict[Intent,
     return flags, scores, reasons
 
 
-def _choose_intent(rules: RuleBook, scores: dict[Intent, float], flags: set[str],
-                   when: str) -> tuple[Intent, list[str]]:
+def _choose_intent(
+    rules: RuleBook, scores: dict[Intent, float], flags: set[str], when: str
+) -> tuple[Intent, list[str]]:
     reasons: list[str] = []
     for adj in rules.adjust:
         if adj.condition.fits("", when, flags):
@@ -77,8 +77,9 @@ def _choose_intent(rules: RuleBook, scores: dict[Intent, float], flags: set[str]
     return best, reasons
 
 
-def classify(text: str, answers: Mapping[str, object] | None = None, *,
-             now: datetime | date | None = None) -> Triage:
+def classify(
+    text: str, answers: Mapping[str, object] | None = None, *, now: datetime | date | None = None
+) -> Triage:
     """Classify a message; flow ``answers`` override or raise what the text says."""
     vocab: Vocabulary = load_vocabulary()
     rules: RuleBook = load_rules()

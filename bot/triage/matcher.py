@@ -42,8 +42,9 @@ def _fits(elem: Elem, tok: str, numbers: frozenset[str]) -> bool:
     return False
 
 
-def _match(elems: tuple[Elem, ...], k: int, toks: list[str], i: int,
-           numbers: frozenset[str]) -> int:
+def _match(
+    elems: tuple[Elem, ...], k: int, toks: list[str], i: int, numbers: frozenset[str]
+) -> int:
     """End index of the longest match of ``elems[k:]`` at ``toks[i]``, or -1."""
     if k == len(elems):
         return i

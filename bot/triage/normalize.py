@@ -32,7 +32,7 @@ def _accent_table() -> dict[int, str]:
             table[cp] = base.lower()
     for ch in "'’‘´`\ufe0f\u200d":
         table[ord(ch)] = ""
-    for ch in "¿¡“”\"()[]{}*_/\\-–—":
+    for ch in '¿¡“”"()[]{}*_/\\-–—':
         table[ord(ch)] = " "
     return table
 

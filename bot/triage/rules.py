@@ -103,8 +103,7 @@ def _names(value: Any, where: str, allowed: Set[str] | None) -> frozenset[str]:
     return names
 
 
-def _condition(spec: Mapping[str, Any], where: str, flags: Set[str],
-               times: Set[str]) -> Condition:
+def _condition(spec: Mapping[str, Any], where: str, flags: Set[str], times: Set[str]) -> Condition:
     unknown = set(spec) - _RULE_KEYS
     if unknown:
         raise TriageDataError(f"{where}: unknown key(s) {sorted(unknown)}")
@@ -125,15 +124,21 @@ def _points(value: Any, where: str) -> tuple[tuple[Intent, float], ...]:
     return tuple((k, float(v)) for k, v in items.items())
 
 
-def _priority_rules(specs: Any, where: str, flags: Set[str],
-                    times: Set[str]) -> tuple[PriorityRule, ...]:
+def _priority_rules(
+    specs: Any, where: str, flags: Set[str], times: Set[str]
+) -> tuple[PriorityRule, ...]:
     rules: list[PriorityRule] = []
     for n, spec in enumerate(specs or (), start=1):
         here = f"{where} #{n}"
         if spec.get("priority") not in PRIORITIES:
             raise TriageDataError(f"{here}: priority must be one of {list(PRIORITIES)}")
-        rules.append(PriorityRule(str(spec.get("reason", here)),
-                                  _condition(spec, here, flags, times), spec["priority"]))
+        rules.append(
+            PriorityRule(
+                str(spec.get("reason", here)),
+                _condition(spec, here, flags, times),
+                spec["priority"],
+            )
+        )
     return tuple(rules)
 
 

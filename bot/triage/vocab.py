@@ -94,7 +94,7 @@ def _words(value: Any, where: str) -> frozenset[str]:
     items = list(value or ())
     for item in items:
         if not isinstance(item, str):
-            raise TriageDataError(f"{where}: {item!r} is not a word (quote it: \"no\")")
+            raise TriageDataError(f'{where}: {item!r} is not a word (quote it: "no")')
     return frozenset(items)
 
 
@@ -124,8 +124,9 @@ def _parse_elem(token: str, sets: Mapping[str, frozenset[str]], where: str) -> E
     return Elem(frozenset(words), tuple(prefixes), special, optional)
 
 
-def _compile_group(name: str, spec: Any, sets: Mapping[str, frozenset[str]],
-                   negators: frozenset[str], where: str) -> list[Cue]:
+def _compile_group(
+    name: str, spec: Any, sets: Mapping[str, frozenset[str]], negators: frozenset[str], where: str
+) -> list[Cue]:
     if not isinstance(spec, dict) or not isinstance(spec.get("cues"), list):
         raise TriageDataError(f"{where}: group {name!r} needs a 'cues' list")
     intents = spec.get("intents") or {}

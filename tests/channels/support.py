@@ -29,17 +29,28 @@ TWILIO_NUMBER = "+15005550006"
 
 
 def settings_for(
-    tmp_path: Path, *, bot_api: str | None = None, twilio_api: str | None = None,
-    public_url: str | None = PUBLIC_URL, **more: Any,
+    tmp_path: Path,
+    *,
+    bot_api: str | None = None,
+    twilio_api: str | None = None,
+    public_url: str | None = PUBLIC_URL,
+    **more: Any,
 ) -> Settings:
     """Settings with Telegram and/or Twilio pointed at the fake servers."""
     values: dict[str, Any] = {"public_url": public_url}
     if bot_api is not None:
-        values.update(telegram_bot_token=FakeBotAPI.token, telegram_api_base_url=bot_api,
-                      telegram_webhook_secret=WEBHOOK_SECRET)
+        values.update(
+            telegram_bot_token=FakeBotAPI.token,
+            telegram_api_base_url=bot_api,
+            telegram_webhook_secret=WEBHOOK_SECRET,
+        )
     if twilio_api is not None:
-        values.update(twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN,
-                      twilio_from_number=TWILIO_NUMBER, twilio_api_base_url=twilio_api)
+        values.update(
+            twilio_account_sid=ACCOUNT_SID,
+            twilio_auth_token=AUTH_TOKEN,
+            twilio_from_number=TWILIO_NUMBER,
+            twilio_api_base_url=twilio_api,
+        )
     values.update(more)
     return make_settings(tmp_path, **values)
 
@@ -80,27 +91,51 @@ def sign(url: str, params: dict[str, str], token: str = AUTH_TOKEN) -> str:
 
 
 async def post_twilio(
-    client: httpx.AsyncClient, path: str, params: dict[str, str], *,
-    signature: str | None = None, public_url: str = PUBLIC_URL,
+    client: httpx.AsyncClient,
+    path: str,
+    params: dict[str, str],
+    *,
+    signature: str | None = None,
+    public_url: str = PUBLIC_URL,
 ) -> httpx.Response:
     """Post a form as Twilio would, signed for the public URL unless told otherwise."""
-    headers = {"X-Twilio-Signature": signature if signature is not None
-               else sign(public_url + path, params)}
+    headers = {
+        "X-Twilio-Signature": signature
+        if signature is not None
+        else sign(public_url + path, params)
+    }
     return await client.post(path, data=params, headers=headers)
 
 
 def sms(sid: str, sender: str, body: str, **more: str) -> dict[str, str]:
     """An inbound-message webhook form."""
-    return {"MessageSid": sid, "SmsSid": sid, "AccountSid": ACCOUNT_SID, "From": sender,
-            "To": TWILIO_NUMBER, "Body": body, "NumMedia": "0", "NumSegments": "1",
-            "ApiVersion": "2010-04-01", **more}
+    return {
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "AccountSid": ACCOUNT_SID,
+        "From": sender,
+        "To": TWILIO_NUMBER,
+        "Body": body,
+        "NumMedia": "0",
+        "NumSegments": "1",
+        "ApiVersion": "2010-04-01",
+        **more,
+    }
 
 
-def tg_message(update_id: int, chat_id: int, text: str | None = "hola", *,
-               chat_type: str = "private", lang: str = "es", **more: Any) -> dict[str, Any]:
+def tg_message(
+    update_id: int,
+    chat_id: int,
+    text: str | None = "hola",
+    *,
+    chat_type: str = "private",
+    lang: str = "es",
+    **more: Any,
+) -> dict[str, Any]:
     """A Telegram `message` update as the Bot API sends it."""
     message: dict[str, Any] = {
-        "message_id": update_id, "date": int(time.time()),
+        "message_id": update_id,
+        "date": int(time.time()),
         "chat": {"id": chat_id, "type": chat_type, "first_name": "Ana"},
         "from": {"id": abs(chat_id), "is_bot": False, "first_name": "Ana", "language_code": lang},
         **more,
@@ -112,15 +147,26 @@ def tg_message(update_id: int, chat_id: int, text: str | None = "hola", *,
 
 def tg_button(update_id: int, chat_id: int, data: str, message_id: int = 1) -> dict[str, Any]:
     """A Telegram `callback_query` update (an inline button press)."""
-    return {"update_id": update_id, "callback_query": {
-        "id": f"cq{update_id}", "chat_instance": "ci", "data": data,
-        "from": {"id": chat_id, "is_bot": False, "first_name": "Ana", "language_code": "es"},
-        "message": {"message_id": message_id, "date": int(time.time()),
-                    "chat": {"id": chat_id, "type": "private"}, "text": "menu"}}}
+    return {
+        "update_id": update_id,
+        "callback_query": {
+            "id": f"cq{update_id}",
+            "chat_instance": "ci",
+            "data": data,
+            "from": {"id": chat_id, "is_bot": False, "first_name": "Ana", "language_code": "es"},
+            "message": {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "text": "menu",
+            },
+        },
+    }
 
 
-async def post_update(client: httpx.AsyncClient, update: dict[str, Any],
-                      secret: str | None = WEBHOOK_SECRET) -> httpx.Response:
+async def post_update(
+    client: httpx.AsyncClient, update: dict[str, Any], secret: str | None = WEBHOOK_SECRET
+) -> httpx.Response:
     """POST an update to the Telegram webhook with (or without) the secret header."""
     headers = {} if secret is None else {"X-Telegram-Bot-Api-Secret-Token": secret}
     return await client.post("/webhooks/telegram", json=update, headers=headers)
@@ -149,8 +195,14 @@ def add_staff_message(db: Database, contact_id: int, text: str) -> int:
     with db.write() as session:
         contact = session.get(Contact, contact_id)
         assert contact is not None
-        row = OutboundMessage(contact_id=contact_id, channel=contact.channel, text=text,
-                              created_at=now, next_attempt_at=now, updated_at=now)
+        row = OutboundMessage(
+            contact_id=contact_id,
+            channel=contact.channel,
+            text=text,
+            created_at=now,
+            next_attempt_at=now,
+            updated_at=now,
+        )
         session.add(row)
         session.flush()
         assert row.id is not None

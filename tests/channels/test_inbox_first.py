@@ -30,7 +30,8 @@ DOWN = "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1"
 
 
 async def test_database_down_means_5xx_on_every_channel(
-    tmp_path: Path, bot_api: tuple[FakeBotAPI, LiveServer],
+    tmp_path: Path,
+    bot_api: tuple[FakeBotAPI, LiveServer],
     twilio_api: tuple[FakeTwilio, LiveServer],
 ) -> None:
     """When the message cannot be stored, no provider gets a 2xx (so it retries)."""
@@ -40,12 +41,16 @@ async def test_database_down_means_5xx_on_every_channel(
     try:
         async with running(app) as client:
             assert (await post_update(client, tg_message(1, 600))).status_code == 503
-            assert (await post_twilio(client, "/webhooks/twilio/sms",
-                                      sms("SM1", "+17135550101", "hola"))).status_code == 503
+            assert (
+                await post_twilio(
+                    client, "/webhooks/twilio/sms", sms("SM1", "+17135550101", "hola")
+                )
+            ).status_code == 503
             web = {"session": "s" * 32, "id": "m" * 16, "text": "hola"}
             assert (await client.post("/chat/messages", json=web)).status_code == 503
-            assert (await client.get("/chat/messages", params={"session": "s" * 32})
-                    ).status_code == 503
+            assert (
+                await client.get("/chat/messages", params={"session": "s" * 32})
+            ).status_code == 503
             assert (await client.get("/healthz")).status_code == 503
             assert (await client.get("/metrics")).status_code == 200
     finally:
@@ -85,8 +90,9 @@ async def test_metrics_are_exposed_in_prometheus_text_format(
     app = fast_app(settings_for(tmp_path, twilio_api=server.url), database, EchoEngine())
     async with running(app) as client:
         await post_twilio(client, "/webhooks/twilio/sms", sms("SM5", "+17135550101", "hola"))
-        await post_twilio(client, "/webhooks/twilio/sms", sms("SM6", "+17135550101", "x"),
-                          signature="bad")
+        await post_twilio(
+            client, "/webhooks/twilio/sms", sms("SM6", "+17135550101", "x"), signature="bad"
+        )
         await wait_for(lambda: len(fake.sent) == 1, what="reply")
         response = await client.get("/metrics")
     assert response.status_code == 200

@@ -66,9 +66,17 @@ async def converse(db: Database, send: Send, first: str, *, pushed: bool = True)
 
         def done(turn: int = turn) -> bool:
             rows = inbound_rows(db)
-            return len(rows) > turn and rows[turn].status != InboundStatus.pending and (
-                not pushed or all(r.status not in (OutboundStatus.pending, OutboundStatus.sending)
-                                  for r in outbound_rows(db)))
+            return (
+                len(rows) > turn
+                and rows[turn].status != InboundStatus.pending
+                and (
+                    not pushed
+                    or all(
+                        r.status not in (OutboundStatus.pending, OutboundStatus.sending)
+                        for r in outbound_rows(db)
+                    )
+                )
+            )
 
         await wait_for(done, within=15, what=f"turn {turn}")
         case = case_of(db)
@@ -91,7 +99,9 @@ def hotline(tmp_path: Path) -> Hotline:
 
 
 async def test_a_report_over_telegram_reaches_a_case(
-    database: Database, tmp_path: Path, hotline: Hotline,
+    database: Database,
+    tmp_path: Path,
+    hotline: Hotline,
     bot_api: tuple[FakeBotAPI, LiveServer],
 ) -> None:
     """Buttons pressed and words typed in Telegram end in a raid case for Houston."""
@@ -117,8 +127,11 @@ async def test_a_report_over_telegram_reaches_a_case(
 
 @pytest.mark.parametrize("channel", ["sms", "whatsapp"])
 async def test_a_report_over_sms_or_whatsapp_reaches_a_case(
-    database: Database, tmp_path: Path, hotline: Hotline,
-    twilio_api: tuple[FakeTwilio, LiveServer], channel: str,
+    database: Database,
+    tmp_path: Path,
+    hotline: Hotline,
+    twilio_api: tuple[FakeTwilio, LiveServer],
+    channel: str,
 ) -> None:
     """Numbered choices answered by SMS (or WhatsApp) end in a raid case for Houston."""
     fake, server = twilio_api
@@ -129,8 +142,9 @@ async def test_a_report_over_sms_or_whatsapp_reaches_a_case(
 
         async def send(turn: int, text: str, choice: list[dict[str, str]]) -> None:
             body = str(int(choice[0]["index"]) + 1) if choice else text
-            response = await post_twilio(client, "/webhooks/twilio/sms",
-                                         sms(f"SM{turn:04d}", sender, body))
+            response = await post_twilio(
+                client, "/webhooks/twilio/sms", sms(f"SM{turn:04d}", sender, body)
+            )
             assert response.status_code == 200
 
         case = await converse(database, send, "hola, hay una redada")
@@ -149,8 +163,9 @@ async def test_a_report_over_the_web_chat_reaches_a_case(
 
         async def poll() -> None:
             after = 0
-            response = await client.get("/chat/messages",
-                                        params={"session": session_id, "after": after})
+            response = await client.get(
+                "/chat/messages", params={"session": session_id, "after": after}
+            )
             got.extend(m["text"] for m in response.json()["messages"] if m["text"] not in got)
 
         async def send(turn: int, text: str, choice: list[dict[str, str]]) -> None:
@@ -159,8 +174,10 @@ async def test_a_report_over_the_web_chat_reaches_a_case(
             message = {"session": session_id, "id": f"web-msg-{turn:04d}", "text": text}
             response = await client.post("/chat/messages", json=message)
             assert response.status_code == 202
-            await wait_for(lambda: inbound_rows(database)[-1].status != InboundStatus.pending,
-                           what="processing")
+            await wait_for(
+                lambda: inbound_rows(database)[-1].status != InboundStatus.pending,
+                what="processing",
+            )
             await poll()
 
         case = await converse(database, send, "hola", pushed=False)
@@ -170,7 +187,9 @@ async def test_a_report_over_the_web_chat_reaches_a_case(
 
 
 async def test_sms_help_mid_report_leaves_the_flow_where_it_was(
-    database: Database, tmp_path: Path, hotline: Hotline,
+    database: Database,
+    tmp_path: Path,
+    hotline: Hotline,
     twilio_api: tuple[FakeTwilio, LiveServer],
 ) -> None:
     """A bare AYUDA in the middle of a report is answered; the next answer continues the flow."""
@@ -181,8 +200,10 @@ async def test_sms_help_mid_report_leaves_the_flow_where_it_was(
         for turn, body in enumerate(["hola", "AYUDA", "1"]):
             await post_twilio(client, "/webhooks/twilio/sms", sms(f"SM9{turn}", ANA, body))
             await wait_for(lambda n=turn: len(fake.sent) > n, what=f"reply {turn}")
-        await wait_for(lambda: all(r.status == OutboundStatus.sent
-                                   for r in outbound_rows(database)), what="all sent")
+        await wait_for(
+            lambda: all(r.status == OutboundStatus.sent for r in outbound_rows(database)),
+            what="all sent",
+        )
     menu, help_text, *after = fake.bodies(ANA)
     assert "1)" in menu and "HUMANO" in help_text and "1-520-623-7874" in help_text
     assert after and menu not in after and "1)" in after[-1]  # the menu's choice 1 was taken

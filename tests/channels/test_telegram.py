@@ -93,8 +93,11 @@ async def test_choices_become_buttons_and_a_press_becomes_a_message(
         await wait_for(lambda: bool(fake.method_calls("editMessageReplyMarkup")), what="edit")
     assert fake.texts(502)[1] == "echo: raid"
     assert fake.method_calls("answerCallbackQuery")[0]["callback_query_id"] == "cq21"
-    assert inbound_rows(database)[1].payload == {"lang_hint": "es", "chat_type": "private",
-                                                 "button": True}
+    assert inbound_rows(database)[1].payload == {
+        "lang_hint": "es",
+        "chat_type": "private",
+        "button": True,
+    }
 
 
 async def test_a_group_gets_one_polite_refusal_and_no_report(
@@ -120,15 +123,19 @@ async def test_media_location_and_language_go_into_the_payload(
     """Photos, voice notes and locations are stored as references; language_code as a hint."""
     fake, server = bot_api
     app = fast_app(settings_for(tmp_path, bot_api=server.url), database, EchoEngine())
-    photo = [{"file_id": "small", "file_unique_id": "s", "width": 90, "height": 90},
-             {"file_id": "big", "file_unique_id": "b", "width": 900, "height": 900}]
+    photo = [
+        {"file_id": "small", "file_unique_id": "s", "width": 90, "height": 90},
+        {"file_id": "big", "file_unique_id": "b", "width": 900, "height": 900},
+    ]
     voice = {"file_id": "v1", "file_unique_id": "v", "duration": 3, "mime_type": "audio/ogg"}
     async with running(app) as client:
-        await post_update(client, tg_message(40, 503, None, photo=photo, caption="mi casa",
-                                             lang="en-US"))
+        await post_update(
+            client, tg_message(40, 503, None, photo=photo, caption="mi casa", lang="en-US")
+        )
         await post_update(client, tg_message(41, 503, None, voice=voice))
-        await post_update(client, tg_message(42, 503, None,
-                                             location={"latitude": 29.7, "longitude": -95.4}))
+        await post_update(
+            client, tg_message(42, 503, None, location={"latitude": 29.7, "longitude": -95.4})
+        )
         await wait_for(lambda: len(fake.sent) == 3, what="three replies")
     first, second, third = (r.payload or {} for r in inbound_rows(database))
     assert inbound_rows(database)[0].text == "mi casa"
@@ -203,13 +210,16 @@ async def test_polling_mode_stores_updates_before_moving_on(
     """Without a public URL the bot long-polls getUpdates; each update is stored and answered."""
     fake, server = bot_api
     fake.updates.append(tg_message(90, 509, "hola"))
-    settings = settings_for(tmp_path, bot_api=server.url, public_url=None,
-                            telegram_webhook_secret=None)
+    settings = settings_for(
+        tmp_path, bot_api=server.url, public_url=None, telegram_webhook_secret=None
+    )
     app = fast_app(settings, database, EchoEngine())
     async with running(app) as client:
         await wait_for(lambda: len(fake.sent) == 1, within=10, what="reply to polled update")
-        await wait_for(lambda: any(int(c.get("offset") or 0) == 91
-                                   for c in fake.method_calls("getUpdates")), what="offset")
+        await wait_for(
+            lambda: any(int(c.get("offset") or 0) == 91 for c in fake.method_calls("getUpdates")),
+            what="offset",
+        )
         assert (await post_update(client, tg_message(92, 509))).status_code == 403
     assert fake.method_calls("deleteWebhook") and not fake.method_calls("setWebhook")
     assert [r.provider_id for r in inbound_rows(database)] == ["90"]

@@ -49,10 +49,14 @@ async def test_unsigned_forged_or_misaddressed_posts_are_refused(
         other = sign("http://testserver" + PATH, form)  # signed for the internal URL
         assert (await post_twilio(client, PATH, form, signature=other)).status_code == 403
         tampered = {**form, "Body": "otra cosa"}
-        assert (await post_twilio(client, PATH, tampered, signature=sign(PUBLIC_URL + PATH, form))
-                ).status_code == 403
-        assert (await post_twilio(client, STATUS, {"MessageSid": "SM9", "MessageStatus":
-                                                   "delivered"}, signature="")).status_code == 403
+        assert (
+            await post_twilio(client, PATH, tampered, signature=sign(PUBLIC_URL + PATH, form))
+        ).status_code == 403
+        assert (
+            await post_twilio(
+                client, STATUS, {"MessageSid": "SM9", "MessageStatus": "delivered"}, signature=""
+            )
+        ).status_code == 403
     assert inbound_rows(database) == []
 
 
@@ -97,12 +101,20 @@ async def test_whatsapp_uses_whatsapp_addresses(
     fake, server = twilio_api
     app = fast_app(settings_for(tmp_path, twilio_api=server.url), database, EchoEngine())
     async with running(app) as client:
-        form = sms("SM200", f"whatsapp:{ANA}", "hola", To=f"whatsapp:{TWILIO_NUMBER}",
-                   ProfileName="Ana", WaId=ANA[1:])
+        form = sms(
+            "SM200",
+            f"whatsapp:{ANA}",
+            "hola",
+            To=f"whatsapp:{TWILIO_NUMBER}",
+            ProfileName="Ana",
+            WaId=ANA[1:],
+        )
         assert (await post_twilio(client, PATH, form)).status_code == 200
         await wait_for(lambda: len(fake.sent) == 1, what="reply")
-    assert (fake.sent[0]["To"], fake.sent[0]["From"]) == (f"whatsapp:{ANA}",
-                                                          f"whatsapp:{TWILIO_NUMBER}")
+    assert (fake.sent[0]["To"], fake.sent[0]["From"]) == (
+        f"whatsapp:{ANA}",
+        f"whatsapp:{TWILIO_NUMBER}",
+    )
     inbound = inbound_rows(database)[0]
     assert (inbound.channel, inbound.sender) == ("whatsapp", ANA)
     assert (inbound.payload or {})["display_name"] == "Ana"
@@ -114,9 +126,13 @@ async def test_mms_media_are_stored_as_evidence_references(
     """NumMedia / MediaUrl{i} / MediaContentType{i} become payload media entries."""
     _fake, server = twilio_api
     app = fast_app(settings_for(tmp_path, twilio_api=server.url), database, EchoEngine())
-    media = {"NumMedia": "2", "MediaUrl0": "https://api.twilio.com/m/ME1",
-             "MediaContentType0": "image/jpeg", "MediaUrl1": "https://api.twilio.com/m/ME2",
-             "MediaContentType1": "audio/amr"}
+    media = {
+        "NumMedia": "2",
+        "MediaUrl0": "https://api.twilio.com/m/ME1",
+        "MediaContentType0": "image/jpeg",
+        "MediaUrl1": "https://api.twilio.com/m/ME2",
+        "MediaContentType1": "audio/amr",
+    }
     async with running(app) as client:
         assert (await post_twilio(client, PATH, sms("SM300", ANA, "", **media))).status_code == 200
     assert (inbound_rows(database)[0].payload or {})["media"] == [
@@ -141,8 +157,10 @@ async def test_stop_suppresses_everything_until_start(
         await wait_for(lambda: len(fake.sent) == 2, what="opt-out confirmation")
         held = add_staff_message(database, contact_id, "¿Sigue ahí?")
         app.state.services.sender.wake()
-        await wait_for(lambda: outbound_rows(database)[-1].status == OutboundStatus.suppressed,
-                       what="suppressed")
+        await wait_for(
+            lambda: outbound_rows(database)[-1].status == OutboundStatus.suppressed,
+            what="suppressed",
+        )
         await post_twilio(client, PATH, sms("SM402", ANA, "alta"))
         await wait_for(lambda: not contacts(database)[0].opted_out, what="opt-in")
         add_staff_message(database, contact_id, "Le llamamos mañana")
@@ -182,8 +200,13 @@ async def test_error_21610_marks_the_person_opted_out(
     app = fast_app(settings_for(tmp_path, twilio_api=server.url), database, EchoEngine())
     async with running(app) as client:
         await post_twilio(client, PATH, sms("SM600", ANA, "hola"))
-        await wait_for(lambda: bool(outbound_rows(database)) and outbound_rows(database)[0]
-                       .status == OutboundStatus.suppressed, what="suppressed")
+        await wait_for(
+            lambda: (
+                bool(outbound_rows(database))
+                and outbound_rows(database)[0].status == OutboundStatus.suppressed
+            ),
+            what="suppressed",
+        )
     assert contacts(database)[0].opted_out and fake.sent == []
 
 
@@ -210,10 +233,11 @@ async def test_connection_refused_until_twilio_comes_back(
     app = fast_app(settings, database, EchoEngine())
     async with running(app) as client:
         await post_twilio(client, PATH, sms("SM800", ANA, "hola"))
-        await wait_for(lambda: bool(outbound_rows(database))
-                       and outbound_rows(database)[0].attempts >= 2, what="failed attempts")
-        assert outbound_rows(database)[0].status in (OutboundStatus.pending,
-                                                     OutboundStatus.sending)
+        await wait_for(
+            lambda: bool(outbound_rows(database)) and outbound_rows(database)[0].attempts >= 2,
+            what="failed attempts",
+        )
+        assert outbound_rows(database)[0].status in (OutboundStatus.pending, OutboundStatus.sending)
         server = LiveServer(fake.app(), port=port).start()
         try:
             await wait_for(lambda: len(fake.sent) == 1, within=20, what="delivery")
@@ -232,14 +256,23 @@ async def test_status_callbacks_only_move_forward(
     app = fast_app(settings_for(tmp_path, twilio_api=server.url), database, EchoEngine())
     async with running(app) as client:
         await post_twilio(client, PATH, sms("SM900", ANA, "hola"))
-        await wait_for(lambda: bool(outbound_rows(database))
-                       and outbound_rows(database)[0].status == OutboundStatus.sent, what="sent")
+        await wait_for(
+            lambda: (
+                bool(outbound_rows(database))
+                and outbound_rows(database)[0].status == OutboundStatus.sent
+            ),
+            what="sent",
+        )
         row = outbound_rows(database)[0]
         path = f"{STATUS}?o={row.id}"
 
         async def callback(status: str, **more: str) -> int:
-            form = {"MessageSid": row.provider_id or "", "MessageStatus": status,
-                    "AccountSid": "AC", **more}
+            form = {
+                "MessageSid": row.provider_id or "",
+                "MessageStatus": status,
+                "AccountSid": "AC",
+                **more,
+            }
             return (await post_twilio(client, path, form)).status_code
 
         assert await callback("delivered") == 204
@@ -272,8 +305,9 @@ async def test_long_sms_text_is_cut_to_the_configured_maximum(
 ) -> None:
     """Text over HOTLINE_MAX_MESSAGE_CHARS is stored cut, with its original length."""
     _fake, server = twilio_api
-    app = fast_app(settings_for(tmp_path, twilio_api=server.url, max_message_chars=200),
-                   database, EchoEngine())
+    app = fast_app(
+        settings_for(tmp_path, twilio_api=server.url, max_message_chars=200), database, EchoEngine()
+    )
     async with running(app) as client:
         assert (await post_twilio(client, PATH, sms("SM960", ANA, "y" * 500))).status_code == 200
     row = inbound_rows(database)[0]
@@ -282,11 +316,26 @@ async def test_long_sms_text_is_cut_to_the_configured_maximum(
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("STOP", "stop"), ("stop", "stop"), ("Stop.", "stop"), ("ALTO", "stop"), ("parar", "stop"),
-     ("BAJA", "stop"), ("báJa", "stop"), ("unsubscribe", "stop"), ("START", "start"),
-     ("Alta", "start"), ("unstop", "start"), ("HELP", "help"), ("ayuda", "help"),
-     ("Info", "help"), ("stop please", None), ("no me manden", None), ("altar", None),
-     ("", None)],
+    [
+        ("STOP", "stop"),
+        ("stop", "stop"),
+        ("Stop.", "stop"),
+        ("ALTO", "stop"),
+        ("parar", "stop"),
+        ("BAJA", "stop"),
+        ("báJa", "stop"),
+        ("unsubscribe", "stop"),
+        ("START", "start"),
+        ("Alta", "start"),
+        ("unstop", "start"),
+        ("HELP", "help"),
+        ("ayuda", "help"),
+        ("Info", "help"),
+        ("stop please", None),
+        ("no me manden", None),
+        ("altar", None),
+        ("", None),
+    ],
 )
 def test_keyword_recognises_single_words_only(text: str, expected: str | None) -> None:
     """Keywords work in any case and with accents, but only as the whole message."""

@@ -56,8 +56,9 @@ async def test_a_message_is_stored_once_and_its_replies_are_polled(
         assert [m["text"] for m in replies["messages"]] == ["echo: hola"]
         last = replies["messages"][-1]["id"]
         staff = add_staff_message(database, contacts(database)[0].id or 0, "Hola, soy Laura")
-        later = (await client.get("/chat/messages",
-                                  params={"session": SESSION, "after": last})).json()
+        later = (
+            await client.get("/chat/messages", params={"session": SESSION, "after": last})
+        ).json()
         assert later["messages"] == [{"id": staff, "text": "Hola, soy Laura", "options": []}]
         other = (await client.get("/chat/messages", params={"session": "z" * 32})).json()
         assert other["messages"] == []
@@ -71,22 +72,24 @@ async def test_buttons_are_offered_as_options(database: Database, tmp_path: Path
     """A reply with choices carries its options (label and value) to the page."""
     app = fast_app(settings_for(tmp_path), database, EchoEngine())
     async with running(app) as client:
-        await client.post("/chat/messages", json={"session": SESSION, "id": "m" * 16,
-                                                  "text": "menu"})
+        await client.post(
+            "/chat/messages", json={"session": SESSION, "id": "m" * 16, "text": "menu"}
+        )
         await wait_for(lambda: bool(outbound_rows(database)), what="reply row")
         replies = (await client.get("/chat/messages", params={"session": SESSION})).json()
-    assert replies["messages"][0]["options"][0] == {"label": "Redada o detención",
-                                                    "value": "raid"}
+    assert replies["messages"][0]["options"][0] == {"label": "Redada o detención", "value": "raid"}
 
 
 async def test_malformed_requests_are_refused(database: Database, tmp_path: Path) -> None:
     """Bad session ids, missing text or non-JSON bodies get 400 and store nothing."""
     app = fast_app(settings_for(tmp_path), database, EchoEngine())
     async with running(app) as client:
-        for body in ({"session": "short", "id": "m" * 16, "text": "hola"},
-                     {"session": SESSION, "id": "bad id!", "text": "hola"},
-                     {"session": SESSION, "id": "m" * 16, "text": "   "},
-                     {"session": SESSION, "id": "m" * 16}):
+        for body in (
+            {"session": "short", "id": "m" * 16, "text": "hola"},
+            {"session": SESSION, "id": "bad id!", "text": "hola"},
+            {"session": SESSION, "id": "m" * 16, "text": "   "},
+            {"session": SESSION, "id": "m" * 16},
+        ):
             assert (await client.post("/chat/messages", json=body)).status_code == 400
         assert (await client.post("/chat/messages", content=b"not json")).status_code == 400
         assert (await client.get("/chat/messages", params={"session": "x"})).status_code == 400

@@ -28,8 +28,9 @@ def _require_chromium() -> None:
     if CHROMIUM.exists():
         return
     if IN_CI:
-        pytest.fail("CI=true but /usr/bin/chromium is missing (apt-get install chromium)",
-                    pytrace=False)
+        pytest.fail(
+            "CI=true but /usr/bin/chromium is missing (apt-get install chromium)", pytrace=False
+        )
     pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium)")
 
 
@@ -59,22 +60,27 @@ async def test_a_person_completes_a_report_in_the_browser(
     from playwright.async_api import async_playwright
 
     hotline = Hotline.load(settings_for(tmp_path))
-    server = LiveServer(fast_app(settings_for(tmp_path), database, hotline),
-                        lifespan="on").start()
+    server = LiveServer(fast_app(settings_for(tmp_path), database, hotline), lifespan="on").start()
     try:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True,
-                args=["--no-sandbox", "--disable-dev-shm-usage"])
+                executable_path=str(CHROMIUM),
+                headless=True,
+                args=["--no-sandbox", "--disable-dev-shm-usage"],
+            )
             page = await browser.new_page(viewport={"width": 360, "height": 740})
             await page.goto(server.url + "/")
             assert await page.locator("html").get_attribute("lang") == "es"
             bubbles = page.locator(".msg.bot")
 
             async def turn(number: int) -> None:
-                await _until(lambda: len(inbound_rows(database)) > number
-                             and inbound_rows(database)[number].status != InboundStatus.pending,
-                             what=f"turn {number} processed")
+                await _until(
+                    lambda: (
+                        len(inbound_rows(database)) > number
+                        and inbound_rows(database)[number].status != InboundStatus.pending
+                    ),
+                    what=f"turn {number} processed",
+                )
                 expected = len(outbound_rows(database))
                 await _until(lambda: bubbles.count(), what="a reply")  # first poll
                 await _until(lambda: _count_is(bubbles, expected), what=f"{expected} replies")

@@ -15,9 +15,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-BOT = {"id": 4242, "is_bot": True, "first_name": "Hotline", "username": "hotline_test_bot",
-       "can_join_groups": False, "can_read_all_group_messages": False,
-       "supports_inline_queries": False}
+BOT = {
+    "id": 4242,
+    "is_bot": True,
+    "first_name": "Hotline",
+    "username": "hotline_test_bot",
+    "can_join_groups": False,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
 
 
 @dataclass
@@ -78,9 +84,15 @@ class FakeBotAPI:
         with self._lock:
             if self.retry_after:
                 wait, self.retry_after = self.retry_after, 0
-                return JSONResponse({"ok": False, "error_code": 429,
-                                     "description": f"Too Many Requests: retry after {wait}",
-                                     "parameters": {"retry_after": wait}}, status_code=429)
+                return JSONResponse(
+                    {
+                        "ok": False,
+                        "error_code": 429,
+                        "description": f"Too Many Requests: retry after {wait}",
+                        "parameters": {"retry_after": wait},
+                    },
+                    status_code=429,
+                )
             if self.fail_sends > 0:
                 self.fail_sends -= 1
                 return _error(500, "Internal Server Error")
@@ -88,12 +100,22 @@ class FakeBotAPI:
                 return _error(403, "Forbidden: bot was blocked by the user")
             message_id = next(self._ids)
             markup = params.get("reply_markup")
-            record = {"chat_id": chat_id, "text": params["text"], "message_id": message_id,
-                      "reply_markup": json.loads(markup) if isinstance(markup, str) else markup,
-                      "at": time.monotonic()}
+            record = {
+                "chat_id": chat_id,
+                "text": params["text"],
+                "message_id": message_id,
+                "reply_markup": json.loads(markup) if isinstance(markup, str) else markup,
+                "at": time.monotonic(),
+            }
             self.sent.append(record)
-        return _ok({"message_id": message_id, "date": int(time.time()),
-                    "chat": {"id": chat_id, "type": "private"}, "text": params["text"]})
+        return _ok(
+            {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "text": params["text"],
+            }
+        )
 
 
 async def _params(request: Request) -> dict[str, Any]:
@@ -109,5 +131,6 @@ def _ok(result: Any) -> JSONResponse:
 
 
 def _error(code: int, description: str) -> JSONResponse:
-    return JSONResponse({"ok": False, "error_code": code, "description": description},
-                        status_code=code)
+    return JSONResponse(
+        {"ok": False, "error_code": code, "description": description}, status_code=code
+    )

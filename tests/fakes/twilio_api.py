@@ -31,8 +31,11 @@ class FakeTwilio:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def app(self) -> Starlette:
-        return Starlette(routes=[Route("/2010-04-01/Accounts/{sid}/Messages.json", self._create,
-                                       methods=["POST"])])
+        return Starlette(
+            routes=[
+                Route("/2010-04-01/Accounts/{sid}/Messages.json", self._create, methods=["POST"])
+            ]
+        )
 
     def bodies(self, to: str | None = None) -> list[str]:
         return [m["Body"] for m in self.sent if to is None or m["To"] == to]
@@ -52,16 +55,32 @@ class FakeTwilio:
                 return _error(400, 21610, "Attempt to send to unsubscribed recipient")
             sid = f"SM{next(self._ids):032x}"
             self.sent.append({**form, "sid": sid, "at": time.monotonic()})
-        return JSONResponse({
-            "sid": sid, "account_sid": self.sid, "to": form.get("To"), "from": form.get("From"),
-            "messaging_service_sid": form.get("MessagingServiceSid"), "body": form.get("Body"),
-            "status": "queued", "num_segments": "1", "direction": "outbound-api",
-            "date_created": "Mon, 23 Nov 2026 19:00:00 +0000", "api_version": "2010-04-01",
-            "uri": f"/2010-04-01/Accounts/{self.sid}/Messages/{sid}.json",
-        }, status_code=201)
+        return JSONResponse(
+            {
+                "sid": sid,
+                "account_sid": self.sid,
+                "to": form.get("To"),
+                "from": form.get("From"),
+                "messaging_service_sid": form.get("MessagingServiceSid"),
+                "body": form.get("Body"),
+                "status": "queued",
+                "num_segments": "1",
+                "direction": "outbound-api",
+                "date_created": "Mon, 23 Nov 2026 19:00:00 +0000",
+                "api_version": "2010-04-01",
+                "uri": f"/2010-04-01/Accounts/{self.sid}/Messages/{sid}.json",
+            },
+            status_code=201,
+        )
 
 
 def _error(status: int, code: int, message: str) -> JSONResponse:
-    return JSONResponse({"code": code, "message": message, "status": status,
-                         "more_info": f"https://www.twilio.com/docs/errors/{code}"},
-                        status_code=status)
+    return JSONResponse(
+        {
+            "code": code,
+            "message": message,
+            "status": status,
+            "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        },
+        status_code=status,
+    )

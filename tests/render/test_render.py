@@ -76,9 +76,17 @@ def test_render_sms_splits_long_text_at_sentence_ends() -> None:
 
 
 # A value for every placeholder code fills (engine_keys.RUNTIME_PLACEHOLDERS), as long as real.
-SAMPLE_VALUES = {"ref": "HL-7K4M2Q", "minutes": "15", "seconds": "45", "count": "12",
-                 "refs": "HL-7K4M2Q, HL-2QW9RT", "desk": "san-bernardino", "open": "14",
-                 "breached": "3", "resolved": "9"}
+SAMPLE_VALUES = {
+    "ref": "HL-7K4M2Q",
+    "minutes": "15",
+    "seconds": "45",
+    "count": "12",
+    "refs": "HL-7K4M2Q, HL-2QW9RT",
+    "desk": "san-bernardino",
+    "open": "14",
+    "breached": "3",
+    "resolved": "9",
+}
 
 
 def test_sample_values_cover_every_runtime_placeholder() -> None:

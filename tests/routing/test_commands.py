@@ -26,8 +26,7 @@ def test_classify_lines_contract() -> None:
     assert out[0]["desk"] == "houston"
     assert set(out[0]) == {"intent", "priority", "desk", "reasons"}
     assert all(isinstance(r, str) for r in out[0]["reasons"])
-    assert (out[1]["intent"], out[1]["priority"], out[1]["desk"]) == ("raid", "critical",
-                                                                      "phoenix")
+    assert (out[1]["intent"], out[1]["priority"], out[1]["desk"]) == ("raid", "critical", "phoenix")
     assert out[2] == {**out[2], "intent": "other", "priority": "low", "desk": None}
     assert out[3]["error"].startswith("invalid JSON")
     assert out[4] == {"error": "empty line"}

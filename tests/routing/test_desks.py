@@ -72,8 +72,9 @@ def test_county_claimed_twice(tmp_path: Path) -> None:
 def test_missing_state(tmp_path: Path) -> None:
     d = _copy(tmp_path)
     rows = (d / "jurisdiction.csv").read_text(encoding="utf-8").splitlines(keepends=True)
-    (d / "jurisdiction.csv").write_text("".join(r for r in rows if ",PR," not in r),
-                                        encoding="utf-8")
+    (d / "jurisdiction.csv").write_text(
+        "".join(r for r in rows if ",PR," not in r), encoding="utf-8"
+    )
     with pytest.raises(DeskDataError, match=r"no desk for state\(s\) \['PR'\]"):
         load_desks(d)
 
@@ -82,8 +83,8 @@ def test_missing_county_of_split_state(tmp_path: Path) -> None:
     d = _copy(tmp_path)
     rows = (d / "jurisdiction.csv").read_text(encoding="utf-8").splitlines(keepends=True)
     (d / "jurisdiction.csv").write_text(
-        "".join(r for r in rows if not r.startswith("houston,TX,Harris County")),
-        encoding="utf-8")
+        "".join(r for r in rows if not r.startswith("houston,TX,Harris County")), encoding="utf-8"
+    )
     with pytest.raises(DeskDataError, match="Harris County, TX"):
         load_desks(d)
 
@@ -91,8 +92,7 @@ def test_missing_county_of_split_state(tmp_path: Path) -> None:
 def test_bad_time_zone(tmp_path: Path) -> None:
     d = _copy(tmp_path)
     text = (d / "desks.csv").read_text(encoding="utf-8")
-    (d / "desks.csv").write_text(text.replace("America/Boise", "America/Nowhere"),
-                                 encoding="utf-8")
+    (d / "desks.csv").write_text(text.replace("America/Boise", "America/Nowhere"), encoding="utf-8")
     with pytest.raises(DeskDataError, match="unknown time zone") as err:
         load_desks(d)
     assert err.value.row == 5
@@ -100,7 +100,6 @@ def test_bad_time_zone(tmp_path: Path) -> None:
 
 def test_bad_hours(tmp_path: Path) -> None:
     d = _copy(tmp_path)
-    (d / "desk_settings.yaml").write_text(
-        "defaults:\n  hours: {mon: ['9-5']}\n", encoding="utf-8")
+    (d / "desk_settings.yaml").write_text("defaults:\n  hours: {mon: ['9-5']}\n", encoding="utf-8")
     with pytest.raises(DeskDataError, match="HH:MM-HH:MM"):
         load_desks(d)

@@ -29,13 +29,13 @@ def _incident(**kw: object) -> Incident:
 @pytest.mark.parametrize(
     ("report", "joined"),
     [
-        (RaidReport("bob", T0 + timedelta(hours=1), zip="77036"), True),       # same ZIP
+        (RaidReport("bob", T0 + timedelta(hours=1), zip="77036"), True),  # same ZIP
         (RaidReport("bob", T0 + timedelta(hours=1), lat=29.70, lon=-95.55), True),  # ~1 km
-        (RaidReport("bob", T0 + timedelta(hours=1), zip="77074"), True),       # next ZIP, ~3 km
-        (RaidReport("bob", T0 + timedelta(hours=1), zip="77002"), False),      # downtown, ~16 km
-        (RaidReport("bob", T0 + timedelta(hours=5), zip="77036"), False),      # too late
-        (RaidReport("bob", T0 - timedelta(hours=3), zip="77036"), True),       # a bit earlier
-        (RaidReport("bob", T0), False),                                        # no place
+        (RaidReport("bob", T0 + timedelta(hours=1), zip="77074"), True),  # next ZIP, ~3 km
+        (RaidReport("bob", T0 + timedelta(hours=1), zip="77002"), False),  # downtown, ~16 km
+        (RaidReport("bob", T0 + timedelta(hours=5), zip="77036"), False),  # too late
+        (RaidReport("bob", T0 - timedelta(hours=3), zip="77036"), True),  # a bit earlier
+        (RaidReport("bob", T0), False),  # no place
     ],
 )
 def test_joins(report: RaidReport, joined: bool) -> None:
@@ -89,7 +89,7 @@ def test_verification(status, reporters, expected) -> None:
         ((None, "PÉREZ GARCÍA, Juan", "1990-03-04"), "n:garcia juan perez|1990-03-04"),
         ((None, "Juan de la Cruz", "25/12/1985"), "n:cruz juan|1985-12-25"),
         ((None, "Juan Perez", "03/04/1990"), None),  # day/month ambiguous
-        ((None, "Juan", "1990-03-04"), None),        # one name is not enough
+        ((None, "Juan", "1990-03-04"), None),  # one name is not enough
         ((None, "Juan Perez", None), None),
         (("123", None, None), None),
     ],
@@ -112,8 +112,11 @@ class Row:
 
 def test_match_incident_on_stored_rows() -> None:
     naive = T0.replace(tzinfo=None)
-    rows = [Row("77036", 29.7, -95.54, naive, naive), Row(None, 29.75, -95.36, naive, naive),
-            Row("77036", None, None, naive, naive, state="false")]
+    rows = [
+        Row("77036", 29.7, -95.54, naive, naive),
+        Row(None, 29.75, -95.36, naive, naive),
+        Row("77036", None, None, naive, naive, state="false"),
+    ]
     report = IncidentReport(at=T0 + timedelta(hours=1), zip="77036")
     assert match_incident(report, rows) is rows[0]
     later = IncidentReport(at=T0 + timedelta(hours=6), zip="77036")
@@ -124,8 +127,13 @@ def test_match_incident_on_stored_rows() -> None:
 
 @pytest.mark.parametrize(
     ("state", "count", "expected"),
-    [("unverified", 1, "unverified"), ("unverified", 2, "corroborated"),
-     ("corroborated", 1, "corroborated"), ("confirmed", 5, "confirmed"), ("false", 3, "false")],
+    [
+        ("unverified", 1, "unverified"),
+        ("unverified", 2, "corroborated"),
+        ("corroborated", 1, "corroborated"),
+        ("confirmed", 5, "confirmed"),
+        ("false", 3, "false"),
+    ],
 )
 def test_corroboration_state(state: str, count: int, expected: str) -> None:
     assert corroboration_state(state, count) == expected

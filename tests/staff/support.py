@@ -24,8 +24,11 @@ from tests.conftest import make_settings
 
 NOW = datetime.now(UTC).replace(second=0, microsecond=0)  # the routes read the real clock
 PASSWORD = "correct horse battery"
-DESKS = {"los-angeles": "America/Los_Angeles", "houston": "America/Chicago",
-         "central": "America/Mexico_City"}
+DESKS = {
+    "los-angeles": "America/Los_Angeles",
+    "houston": "America/Chicago",
+    "central": "America/Mexico_City",
+}
 _refs = itertools.count(1000)
 
 
@@ -48,12 +51,22 @@ def seed_desks(db: Database) -> None:
     """Three desks: Los Angeles, Houston and central."""
     with db.write() as session:
         for desk_id, tz in DESKS.items():
-            session.add(Desk(id=desk_id, name_es=desk_id, name_en=desk_id, city=desk_id,
-                             state="CA", timezone=tz, is_central=desk_id == "central"))
+            session.add(
+                Desk(
+                    id=desk_id,
+                    name_es=desk_id,
+                    name_en=desk_id,
+                    city=desk_id,
+                    state="CA",
+                    timezone=tz,
+                    is_central=desk_id == "central",
+                )
+            )
 
 
-def new_staff(db: Database, name: str, desk: str, role: str = "agent",
-              password: str | None = PASSWORD) -> tuple[int, str]:
+def new_staff(
+    db: Database, name: str, desk: str, role: str = "agent", password: str | None = PASSWORD
+) -> tuple[int, str]:
     """A staff account; returns its id and API token."""
     staff, token = add_staff(db, name=name, desk=desk, role=role, password=password)
     assert staff.id is not None
@@ -64,28 +77,50 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def new_contact(db: Database, channel: str = "sms", address: str = "+13105550123",
-                lang: str = "es") -> int:
+def new_contact(
+    db: Database, channel: str = "sms", address: str = "+13105550123", lang: str = "es"
+) -> int:
     """A contact on a channel."""
     with db.write() as session:
-        contact = Contact(channel=channel, address_hash=f"h-{channel}-{address}",
-                          address=address, lang=lang, created_at=NOW - timedelta(hours=1))
+        contact = Contact(
+            channel=channel,
+            address_hash=f"h-{channel}-{address}",
+            address=address,
+            lang=lang,
+            created_at=NOW - timedelta(hours=1),
+        )
         session.add(contact)
         session.flush()
         assert contact.id is not None
         return contact.id
 
 
-def new_case(db: Database, *, desk: str = "los-angeles", priority: str = "normal",
-             contact_id: int | None = None, created_at: datetime | None = None,
-             sla_due_at: datetime | None = None, **more: Any) -> str:
+def new_case(
+    db: Database,
+    *,
+    desk: str = "los-angeles",
+    priority: str = "normal",
+    contact_id: int | None = None,
+    created_at: datetime | None = None,
+    sla_due_at: datetime | None = None,
+    **more: Any,
+) -> str:
     """A case in the desk's queue; returns its reference."""
     created = created_at or NOW - timedelta(minutes=30)
     values: dict[str, Any] = {
-        "ref": ref_from_int(next(_refs)), "contact_id": contact_id, "channel": "sms",
-        "lang": "es", "desk_id": desk, "flow": "raid", "intent": "other",
-        "priority": priority, "priority_rank": PRIORITY_RANK[priority], "reasons": ["test"],
-        "summary": "Se llevaron a mi esposo", "created_at": created, "updated_at": created,
+        "ref": ref_from_int(next(_refs)),
+        "contact_id": contact_id,
+        "channel": "sms",
+        "lang": "es",
+        "desk_id": desk,
+        "flow": "raid",
+        "intent": "other",
+        "priority": priority,
+        "priority_rank": PRIORITY_RANK[priority],
+        "reasons": ["test"],
+        "summary": "Se llevaron a mi esposo",
+        "created_at": created,
+        "updated_at": created,
         "sla_due_at": sla_due_at or created + timedelta(hours=4),
     }
     values.update(more)
@@ -111,8 +146,7 @@ def audits(db: Database, action: str | None = None) -> list[AuditEntry]:
 
 def outbound(db: Database) -> list[OutboundMessage]:
     with db.read() as session:
-        return list(session.exec(select(OutboundMessage)
-                                 .order_by(OutboundMessage.id)).all())  # type: ignore[arg-type]
+        return list(session.exec(select(OutboundMessage).order_by(OutboundMessage.id)).all())  # type: ignore[arg-type]
 
 
 def csrf_from(html: str) -> str:
@@ -125,5 +159,6 @@ def csrf_from(html: str) -> str:
 async def log_in(c: httpx.AsyncClient, name: str, password: str = PASSWORD) -> httpx.Response:
     """Open the login page and post the form with its CSRF token."""
     page = await c.get("/staff/login")
-    return await c.post("/staff/login", data={"name": name, "password": password,
-                                              "csrf": csrf_from(page.text)})
+    return await c.post(
+        "/staff/login", data={"name": name, "password": password, "csrf": csrf_from(page.text)}
+    )

@@ -46,25 +46,33 @@ async def test_desk_walls(database: Database, tmp_path: Path) -> None:
     _, central_sup = new_staff(database, "Carla", "central", "supervisor")
     _, admin = new_staff(database, "Dora", "houston", "admin")
     async with client(make_app(database, tmp_path)) as c:
-        assert (await c.get(f"/api/v1/cases/{houston}", headers=bearer(la_agent))).status_code \
-            == 403
-        assert (await c.get("/api/v1/queue?desk=houston",
-                            headers=bearer(la_agent))).status_code == 403
-        assert (await c.post("/api/v1/queue/claim", json={"desk": "houston"},
-                             headers=bearer(la_agent))).status_code == 403
-        assert (await c.post(f"/api/v1/cases/{houston}/notes", json={"text": "x"},
-                             headers=bearer(la_agent))).status_code == 403
-        assert (await c.get(f"/api/v1/cases/{houston}",
-                            headers=bearer(central_agent))).status_code == 403
-        assert (await c.get(f"/api/v1/cases/{flagged}",
-                            headers=bearer(central_agent))).status_code == 200
+        assert (
+            await c.get(f"/api/v1/cases/{houston}", headers=bearer(la_agent))
+        ).status_code == 403
+        assert (
+            await c.get("/api/v1/queue?desk=houston", headers=bearer(la_agent))
+        ).status_code == 403
+        assert (
+            await c.post("/api/v1/queue/claim", json={"desk": "houston"}, headers=bearer(la_agent))
+        ).status_code == 403
+        assert (
+            await c.post(
+                f"/api/v1/cases/{houston}/notes", json={"text": "x"}, headers=bearer(la_agent)
+            )
+        ).status_code == 403
+        assert (
+            await c.get(f"/api/v1/cases/{houston}", headers=bearer(central_agent))
+        ).status_code == 403
+        assert (
+            await c.get(f"/api/v1/cases/{flagged}", headers=bearer(central_agent))
+        ).status_code == 200
         central_queue = await c.get("/api/v1/queue?desk=central", headers=bearer(central_agent))
         assert [i["ref"] for i in central_queue.json()] == [flagged]
         for token in (central_sup, admin):
-            assert (await c.get(f"/api/v1/cases/{houston}", headers=bearer(token))).status_code \
-                == 200
-        assert (await c.get("/api/v1/cases/HL-ZZZZZZ", headers=bearer(admin))).status_code \
-            == 404
+            assert (
+                await c.get(f"/api/v1/cases/{houston}", headers=bearer(token))
+            ).status_code == 200
+        assert (await c.get("/api/v1/cases/HL-ZZZZZZ", headers=bearer(admin))).status_code == 404
 
 
 async def test_views_and_actions_are_audited_without_personal_data(
@@ -76,17 +84,23 @@ async def test_views_and_actions_are_audited_without_personal_data(
     ref = new_case(database, contact_id=contact, summary="Mi vecina Rosa Pérez, A123456789")
     staff_id, token = new_staff(database, "Ana", "los-angeles")
     async with client(make_app(database, tmp_path)) as c:
-        body = (await c.get(f"/api/v1/cases/{ref.lower().replace('-', '')}",
-                            headers=bearer(token))).json()
+        body = (
+            await c.get(f"/api/v1/cases/{ref.lower().replace('-', '')}", headers=bearer(token))
+        ).json()
         assert body["summary"] == "Mi vecina Rosa Pérez, A123456789"
-        await c.post(f"/api/v1/cases/{ref}/notes", json={"text": "Llamé a Rosa Pérez"},
-                     headers=bearer(token))
-        await c.post(f"/api/v1/cases/{ref}/reply", json={"text": "Hola Rosa"},
-                     headers=bearer(token))
+        await c.post(
+            f"/api/v1/cases/{ref}/notes", json={"text": "Llamé a Rosa Pérez"}, headers=bearer(token)
+        )
+        await c.post(
+            f"/api/v1/cases/{ref}/reply", json={"text": "Hola Rosa"}, headers=bearer(token)
+        )
     case_id = get_case(database, ref).id
     entries = audits(database)
     assert [(e.action, e.staff_id, e.case_id) for e in entries] == [
-        ("view", staff_id, case_id), ("note", staff_id, case_id), ("reply", staff_id, case_id)]
+        ("view", staff_id, case_id),
+        ("note", staff_id, case_id),
+        ("reply", staff_id, case_id),
+    ]
     dumped = json.dumps([e.detail for e in entries])
     assert "Rosa" not in dumped and "A123456789" not in dumped
 
@@ -115,15 +129,18 @@ async def test_claim_takes_the_top_case_then_204(database: Database, tmp_path: P
     top = new_case(database, priority="critical")
     staff_id, token = new_staff(database, "Ana", "los-angeles")
     async with client(make_app(database, tmp_path)) as c:
-        first = await c.post("/api/v1/queue/claim", json={"desk": "los-angeles"},
-                             headers=bearer(token))
+        first = await c.post(
+            "/api/v1/queue/claim", json={"desk": "los-angeles"}, headers=bearer(token)
+        )
         assert first.status_code == 200
         assert first.json()["ref"] == top and first.json()["status"] == "claimed"
         assert first.json()["claimed_by"] == staff_id
-        assert (await c.post("/api/v1/queue/claim", json={},
-                             headers=bearer(token))).status_code == 200
-        assert (await c.post("/api/v1/queue/claim", json={"desk": "los-angeles"},
-                             headers=bearer(token))).status_code == 204
+        assert (
+            await c.post("/api/v1/queue/claim", json={}, headers=bearer(token))
+        ).status_code == 200
+        assert (
+            await c.post("/api/v1/queue/claim", json={"desk": "los-angeles"}, headers=bearer(token))
+        ).status_code == 204
     assert [e.action for e in audits(database, "claim")] == ["claim", "claim"]
 
 
@@ -135,12 +152,17 @@ async def test_transfer_moves_the_case(database: Database, tmp_path: Path) -> No
     _, hou = new_staff(database, "Hugo", "houston")
     async with client(make_app(database, tmp_path)) as c:
         await c.post("/api/v1/queue/claim", json={}, headers=bearer(la))
-        moved = await c.post(f"/api/v1/cases/{ref}/transfer",
-                             json={"desk": "houston", "reason": "vive en Texas"},
-                             headers=bearer(la))
+        moved = await c.post(
+            f"/api/v1/cases/{ref}/transfer",
+            json={"desk": "houston", "reason": "vive en Texas"},
+            headers=bearer(la),
+        )
         assert moved.status_code == 200 and moved.json()["desk"] == "houston"
-        assert (await c.post(f"/api/v1/cases/{ref}/transfer", json={"desk": "nowhere"},
-                             headers=bearer(hou))).status_code == 422
+        assert (
+            await c.post(
+                f"/api/v1/cases/{ref}/transfer", json={"desk": "nowhere"}, headers=bearer(hou)
+            )
+        ).status_code == 422
         assert (await c.get(f"/api/v1/cases/{ref}", headers=bearer(la))).status_code == 403
         queue = (await c.get("/api/v1/queue", headers=bearer(hou))).json()
     assert [(i["ref"], i["status"], i["claimed_by"]) for i in queue] == [(ref, "open", None)]
@@ -159,17 +181,23 @@ async def test_reply_goes_to_the_outbox_on_the_persons_channel(
     ref = new_case(database, contact_id=contact, channel="telegram", lang="en")
     _, token = new_staff(database, "Ana", "los-angeles")
     async with client(make_app(database, tmp_path)) as c:
-        sent = await c.post(f"/api/v1/cases/{ref}/reply", json={"text": "We are on it."},
-                            headers=bearer(token))
+        sent = await c.post(
+            f"/api/v1/cases/{ref}/reply", json={"text": "We are on it."}, headers=bearer(token)
+        )
         assert sent.status_code == 200 and sent.json()["status"] == "waiting"
-        canned = await c.post(f"/api/v1/cases/{ref}/reply", json={"canned": "received"},
-                              headers=bearer(token))
+        canned = await c.post(
+            f"/api/v1/cases/{ref}/reply", json={"canned": "received"}, headers=bearer(token)
+        )
         assert canned.status_code == 200
-        assert (await c.post(f"/api/v1/cases/{ref}/reply", json={},
-                             headers=bearer(token))).status_code == 422
+        assert (
+            await c.post(f"/api/v1/cases/{ref}/reply", json={}, headers=bearer(token))
+        ).status_code == 422
     rows = outbound(database)
     assert (rows[0].contact_id, rows[0].channel, rows[0].text) == (
-        contact, "telegram", "We are on it.")
+        contact,
+        "telegram",
+        "We are on it.",
+    )
     assert ref in rows[1].text and "We received" in rows[1].text
     assert get_case(database, ref).first_response_at is not None
 
@@ -186,10 +214,12 @@ async def test_an_agent_cannot_act_on_a_case_another_holds(
     _, sup = new_staff(database, "Sara", "los-angeles", "supervisor")
     async with client(make_app(database, tmp_path)) as c:
         await c.post("/api/v1/queue/claim", json={}, headers=bearer(ana))
-        assert (await c.post(f"/api/v1/cases/{ref}/reply", json={"text": "hola"},
-                             headers=bearer(bea))).status_code == 409
-        assert (await c.post(f"/api/v1/cases/{ref}/reply", json={"text": "hola"},
-                             headers=bearer(sup))).status_code == 200
+        assert (
+            await c.post(f"/api/v1/cases/{ref}/reply", json={"text": "hola"}, headers=bearer(bea))
+        ).status_code == 409
+        assert (
+            await c.post(f"/api/v1/cases/{ref}/reply", json={"text": "hola"}, headers=bearer(sup))
+        ).status_code == 200
 
 
 async def test_resolve_closes_linked_reports(database: Database, tmp_path: Path) -> None:
@@ -199,13 +229,22 @@ async def test_resolve_closes_linked_reports(database: Database, tmp_path: Path)
     child = new_case(database, parent_id=get_case(database, parent).id)
     _, token = new_staff(database, "Ana", "los-angeles")
     async with client(make_app(database, tmp_path)) as c:
-        assert (await c.post(f"/api/v1/cases/{parent}/resolve", json={"outcome": "magic"},
-                             headers=bearer(token))).status_code == 422
-        done = await c.post(f"/api/v1/cases/{parent}/resolve",
-                            json={"outcome": "helped", "note": "ok"}, headers=bearer(token))
+        assert (
+            await c.post(
+                f"/api/v1/cases/{parent}/resolve", json={"outcome": "magic"}, headers=bearer(token)
+            )
+        ).status_code == 422
+        done = await c.post(
+            f"/api/v1/cases/{parent}/resolve",
+            json={"outcome": "helped", "note": "ok"},
+            headers=bearer(token),
+        )
         assert done.json()["status"] == "resolved"
-        assert (await c.post(f"/api/v1/cases/{parent}/resolve", json={"outcome": "helped"},
-                             headers=bearer(token))).status_code == 409
+        assert (
+            await c.post(
+                f"/api/v1/cases/{parent}/resolve", json={"outcome": "helped"}, headers=bearer(token)
+            )
+        ).status_code == 409
     assert get_case(database, child).status == "resolved"
     assert get_case(database, child).outcome == "helped"
 
@@ -214,9 +253,15 @@ async def test_incidents_are_listed_and_verified(database: Database, tmp_path: P
     """Staff list a desk's incidents and mark one confirmed; other desks may not."""
     seed_desks(database)
     with database.write() as session:
-        incident = Incident(desk_id="los-angeles", zip="90011", first_report_at=NOW,
-                            last_report_at=NOW, report_count=3, reporter_count=3,
-                            state=IncidentState.corroborated)
+        incident = Incident(
+            desk_id="los-angeles",
+            zip="90011",
+            first_report_at=NOW,
+            last_report_at=NOW,
+            report_count=3,
+            reporter_count=3,
+            state=IncidentState.corroborated,
+        )
         session.add(incident)
         session.flush()
         incident_id = incident.id
@@ -226,11 +271,14 @@ async def test_incidents_are_listed_and_verified(database: Database, tmp_path: P
     async with client(make_app(database, tmp_path)) as c:
         listed = (await c.get("/api/v1/incidents", headers=bearer(la))).json()
         queue = (await c.get("/api/v1/queue", headers=bearer(la))).json()
-        refused = await c.post(f"/api/v1/incidents/{incident_id}/verify",
-                               json={"state": "false"}, headers=bearer(hou))
-        verified = await c.post(f"/api/v1/incidents/{incident_id}/verify",
-                                json={"state": "confirmed", "note": "visto"},
-                                headers=bearer(la))
+        refused = await c.post(
+            f"/api/v1/incidents/{incident_id}/verify", json={"state": "false"}, headers=bearer(hou)
+        )
+        verified = await c.post(
+            f"/api/v1/incidents/{incident_id}/verify",
+            json={"state": "confirmed", "note": "visto"},
+            headers=bearer(la),
+        )
     assert listed[0]["report_count"] == 3 and listed[0]["primary_ref"] == ref
     assert queue[0]["incident_reports"] == 3 and queue[0]["incident_state"] == "corroborated"
     assert refused.status_code == 403
@@ -242,8 +290,13 @@ async def test_openapi_describes_the_staff_api(database: Database, tmp_path: Pat
     """The routes and their response models appear in /openapi.json."""
     async with client(make_app(database, tmp_path)) as c:
         spec = (await c.get("/openapi.json")).json()
-    for path in ("/api/v1/queue", "/api/v1/queue/claim", "/api/v1/cases/{ref}",
-                 "/api/v1/cases/{ref}/reply", "/api/v1/cases/{ref}/resolve"):
+    for path in (
+        "/api/v1/queue",
+        "/api/v1/queue/claim",
+        "/api/v1/cases/{ref}",
+        "/api/v1/cases/{ref}/reply",
+        "/api/v1/cases/{ref}/resolve",
+    ):
         assert path in spec["paths"]
     assert "CaseDetail" in spec["components"]["schemas"]
     assert not any(p.startswith("/staff") for p in spec["paths"])

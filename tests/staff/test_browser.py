@@ -32,8 +32,9 @@ def _require_chromium() -> None:
     if CHROMIUM.exists():
         return
     if IN_CI:
-        pytest.fail("CI=true but /usr/bin/chromium is missing (apt-get install chromium)",
-                    pytrace=False)
+        pytest.fail(
+            "CI=true but /usr/bin/chromium is missing (apt-get install chromium)", pytrace=False
+        )
     pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium)")
 
 
@@ -47,15 +48,22 @@ async def test_staff_member_claims_replies_and_resolves_in_the_browser(
     seed_desks(database)
     contact = new_contact(database, channel="telegram", address="4242")
     new_case(database, priority="normal")
-    top = new_case(database, priority="critical", contact_id=contact, channel="telegram",
-                   summary="<b>Se llevaron</b> a mi hermano")
+    top = new_case(
+        database,
+        priority="critical",
+        contact_id=contact,
+        channel="telegram",
+        summary="<b>Se llevaron</b> a mi hermano",
+    )
     new_staff(database, "Ana", "los-angeles")
     server = LiveServer(make_app(database, tmp_path)).start()
     try:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True,
-                args=["--no-sandbox", "--disable-dev-shm-usage"])
+                executable_path=str(CHROMIUM),
+                headless=True,
+                args=["--no-sandbox", "--disable-dev-shm-usage"],
+            )
             page = await browser.new_page(viewport={"width": 390, "height": 844})
             await page.goto(server.url + "/staff/")
             await page.fill("input[name=name]", "Ana")

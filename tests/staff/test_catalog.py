@@ -22,8 +22,11 @@ KEY = re.compile(r"""["'](staff\.[a-z0-9_.]+[a-z0-9_])["']""")
 
 def _messages(lang: str) -> dict[str, str]:
     with (ROOT / "locales" / f"{lang}.po").open("rb") as handle:
-        return {str(m.id): str(m.string) for m in read_po(handle, locale=lang)
-                if m.id and str(m.id).startswith("staff.")}
+        return {
+            str(m.id): str(m.string)
+            for m in read_po(handle, locale=lang)
+            if m.id and str(m.id).startswith("staff.")
+        }
 
 
 def used_keys() -> set[str]:
@@ -32,12 +35,15 @@ def used_keys() -> set[str]:
     for path in [*STAFF_DIR.glob("*.py"), *(STAFF_DIR / "templates").glob("*.html")]:
         found |= set(KEY.findall(path.read_text(encoding="utf-8")))
     generated = {
-        *(f"staff.priority.{p}" for p in PRIORITIES), *(f"staff.intent.{i}" for i in INTENTS),
+        *(f"staff.priority.{p}" for p in PRIORITIES),
+        *(f"staff.intent.{i}" for i in INTENTS),
         *(f"staff.status.{s.value}" for s in CaseStatus),
         *(f"staff.role.{r.value}" for r in StaffRole),
         *(f"staff.incident.state.{s.value}" for s in IncidentState),
-        *(f"staff.outcome.{o}" for o in OUTCOMES), *(f"staff.canned.{c}" for c in CANNED),
-        *(f"staff.canned_label.{c}" for c in CANNED), *(f"staff.flash.{f}" for f in FLASHES),
+        *(f"staff.outcome.{o}" for o in OUTCOMES),
+        *(f"staff.canned.{c}" for c in CANNED),
+        *(f"staff.canned_label.{c}" for c in CANNED),
+        *(f"staff.flash.{f}" for f in FLASHES),
     }
     return found | generated
 

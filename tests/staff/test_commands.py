@@ -27,18 +27,19 @@ async def test_add_staff_token_works_once_shown(database: Database, tmp_path: Pa
         assert stored.password_hash is None
     async with client(make_app(database, tmp_path)) as c:
         me = (await c.get("/api/v1/me", headers=bearer(token))).json()
-    assert me == {"id": staff.id, "name": "Ana Ruiz", "desk": "los-angeles",
-                  "role": "supervisor"}
+    assert me == {"id": staff.id, "name": "Ana Ruiz", "desk": "los-angeles", "role": "supervisor"}
 
 
 def test_add_staff_refuses_bad_input(database: Database) -> None:
     """Unknown desk or role, a taken name and a short password are refused."""
     seed_desks(database)
     add_staff(database, name="Ana", desk="los-angeles", role="agent")
-    for kwargs in ({"name": "Bea", "desk": "atlantis", "role": "agent"},
-                   {"name": "Bea", "desk": "houston", "role": "boss"},
-                   {"name": " ana ", "desk": "houston", "role": "agent"},
-                   {"name": "Bea", "desk": "houston", "role": "agent", "password": "short"}):
+    for kwargs in (
+        {"name": "Bea", "desk": "atlantis", "role": "agent"},
+        {"name": "Bea", "desk": "houston", "role": "boss"},
+        {"name": " ana ", "desk": "houston", "role": "agent"},
+        {"name": "Bea", "desk": "houston", "role": "agent", "password": "short"},
+    ):
         with pytest.raises(Invalid):
             add_staff(database, **kwargs)
     set_password(database, name="ana", password="a long enough password")
@@ -52,6 +53,5 @@ def test_queue_lines_json(database: Database) -> None:
     new_case(database, desk="houston")
     lines = [json.loads(line) for line in queue_lines(database, "los-angeles", True)]
     assert [line["ref"] for line in lines] == [critical, normal]
-    assert {"ref", "intent", "priority", "desk", "status", "channel", "created_at"} <= set(
-        lines[0])
+    assert {"ref", "intent", "priority", "desk", "status", "channel", "created_at"} <= set(lines[0])
     assert len(list(queue_lines(database, None, False))) == 3

@@ -33,16 +33,18 @@ async def test_concurrent_api_claims_give_each_case_once(
     """20 claimers racing through the API over 30 cases: every case is claimed exactly once."""
     seed_desks(database)
     refs = {new_case(database, created_at=NOW - timedelta(minutes=i)) for i in range(CASES)}
-    tokens = [new_staff(database, f"agent {i}", "los-angeles", password=None)[1]
-              for i in range(CLAIMERS)]
+    tokens = [
+        new_staff(database, f"agent {i}", "los-angeles", password=None)[1] for i in range(CLAIMERS)
+    ]
     app = make_app(database, tmp_path)
 
     async def claimer(token: str) -> list[str]:
         got: list[str] = []
         async with client(app) as c:
             while True:
-                answer = await c.post("/api/v1/queue/claim", json={"desk": "los-angeles"},
-                                      headers=bearer(token))
+                answer = await c.post(
+                    "/api/v1/queue/claim", json={"desk": "los-angeles"}, headers=bearer(token)
+                )
                 if answer.status_code == 204:
                     return got
                 assert answer.status_code == 200, answer.text
@@ -59,8 +61,10 @@ def test_concurrent_thread_claims_give_each_case_once(database: Database) -> Non
     seed_desks(database)
     for i in range(CASES):
         new_case(database, priority=("critical", "high", "normal")[i % 3])
-    staff = [_staff(database, new_staff(database, f"t{i}", "los-angeles", password=None)[0])
-             for i in range(CLAIMERS)]
+    staff = [
+        _staff(database, new_staff(database, f"t{i}", "los-angeles", password=None)[0])
+        for i in range(CLAIMERS)
+    ]
     start = threading.Barrier(CLAIMERS)
     got: list[str] = []
     lock = threading.Lock()

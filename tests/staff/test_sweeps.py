@@ -39,8 +39,9 @@ def test_breached_cases_are_escalated_once_with_an_alert(database: Database) -> 
     """Past its target with no answer: one level up, shown to central, one alert; only once."""
     seed_desks(database)
     late = new_case(database, priority="normal", sla_due_at=NOW + timedelta(minutes=10))
-    answered = new_case(database, priority="normal", sla_due_at=NOW + timedelta(minutes=10),
-                        first_response_at=NOW)
+    answered = new_case(
+        database, priority="normal", sla_due_at=NOW + timedelta(minutes=10), first_response_at=NOW
+    )
     on_time = new_case(database, priority="high", sla_due_at=NOW + timedelta(hours=1))
     assert escalate_breached(database, now=NOW, alerts=ALERTS) == 0
     later = NOW + timedelta(minutes=11)
@@ -59,8 +60,9 @@ def test_breached_cases_are_escalated_once_with_an_alert(database: Database) -> 
 def test_case_leases_are_released_by_the_sweep(database: Database) -> None:
     """A claim whose lease ran out is open again."""
     seed_desks(database)
-    ref = new_case(database, status="claimed", claimed_by=None,
-                   lease_expires_at=NOW - timedelta(seconds=1))
+    ref = new_case(
+        database, status="claimed", claimed_by=None, lease_expires_at=NOW - timedelta(seconds=1)
+    )
     assert release_case_leases(database, now=NOW) == 1
     assert get_case(database, ref).status == "open"
 
@@ -69,8 +71,14 @@ def test_follow_up_goes_once_a_day_after_resolution(database: Database) -> None:
     """The person is asked once, a day after resolution, in their language."""
     seed_desks(database)
     contact = new_contact(database, channel="sms", lang="en")
-    ref = new_case(database, contact_id=contact, lang="en", status="resolved",
-                   resolved_at=NOW, outcome="helped")
+    ref = new_case(
+        database,
+        contact_id=contact,
+        lang="en",
+        status="resolved",
+        resolved_at=NOW,
+        outcome="helped",
+    )
     assert send_followups(database, now=NOW + timedelta(hours=23)) == 0
     assert send_followups(database, now=NOW + timedelta(hours=25)) == 1
     assert send_followups(database, now=NOW + timedelta(hours=26)) == 0
@@ -104,18 +112,51 @@ def test_retention_erases_old_cases_and_abandoned_conversations(database: Databa
             person = session.get(Contact, cid)
             assert person is not None
             person.created_at = person.last_inbound_at = old
-        session.add(InboundMessage(channel="sms", provider_id="SM1", sender_hash="x",
-                                   sender="+13105550100", text="me detuvieron",
-                                   received_at=old, contact_id=contact))
-        session.add(Conversation(contact_id=idle, flow="raid", step="ask_where",
-                                 state={"answers": {"where": "mi casa"}}, updated_at=old))
-        session.add(Incident(desk_id="los-angeles", label="cerca de la escuela",
-                             first_report_at=old, last_report_at=old))
-    expired = new_case(database, contact_id=contact, status="resolved", created_at=old,
-                       resolved_at=old + timedelta(days=1), outcome="helped",
-                       answers={"name": "Juan"}, location_label="Calle 5")
-    kept = new_case(database, contact_id=recent_contact, status="resolved",
-                    resolved_at=NOW - timedelta(days=10), outcome="helped")
+        session.add(
+            InboundMessage(
+                channel="sms",
+                provider_id="SM1",
+                sender_hash="x",
+                sender="+13105550100",
+                text="me detuvieron",
+                received_at=old,
+                contact_id=contact,
+            )
+        )
+        session.add(
+            Conversation(
+                contact_id=idle,
+                flow="raid",
+                step="ask_where",
+                state={"answers": {"where": "mi casa"}},
+                updated_at=old,
+            )
+        )
+        session.add(
+            Incident(
+                desk_id="los-angeles",
+                label="cerca de la escuela",
+                first_report_at=old,
+                last_report_at=old,
+            )
+        )
+    expired = new_case(
+        database,
+        contact_id=contact,
+        status="resolved",
+        created_at=old,
+        resolved_at=old + timedelta(days=1),
+        outcome="helped",
+        answers={"name": "Juan"},
+        location_label="Calle 5",
+    )
+    kept = new_case(
+        database,
+        contact_id=recent_contact,
+        status="resolved",
+        resolved_at=NOW - timedelta(days=10),
+        outcome="helped",
+    )
     counts = purge_expired(database, now=NOW, retention_days=90)
     assert counts == {"cases": 1, "contacts": 2, "addresses": 0, "incidents": 1}
     case = get_case(database, expired)
@@ -128,7 +169,11 @@ def test_retention_erases_old_cases_and_abandoned_conversations(database: Databa
         assert conversation.state is None
         assert session.exec(select(Incident.label)).one() is None
     assert purge_expired(database, now=NOW, retention_days=90) == {
-        "cases": 0, "contacts": 0, "addresses": 0, "incidents": 0}
+        "cases": 0,
+        "contacts": 0,
+        "addresses": 0,
+        "incidents": 0,
+    }
     later = purge_expired(database, now=NOW + timedelta(days=2), retention_days=90)
     assert later["addresses"] == 2
     with database.read() as session:
@@ -140,8 +185,13 @@ def test_writing_again_reopens_a_recent_case(database: Database) -> None:
     """A case waiting for the person, or resolved within a week, goes back to the queue."""
     seed_desks(database)
     contact = new_contact(database)
-    ref = new_case(database, contact_id=contact, status="resolved",
-                   resolved_at=NOW - timedelta(days=2), outcome="helped")
+    ref = new_case(
+        database,
+        contact_id=contact,
+        status="resolved",
+        resolved_at=NOW - timedelta(days=2),
+        outcome="helped",
+    )
     with database.write() as session:
         case = reopen_on_message(session, contact, NOW)
         assert case is not None and case.ref == ref
@@ -151,8 +201,13 @@ def test_writing_again_reopens_a_recent_case(database: Database) -> None:
     with database.write() as session:
         assert reopen_on_message(session, contact, NOW) is None  # already open
     old_contact = new_contact(database, address="+13105550999")
-    new_case(database, contact_id=old_contact, status="resolved",
-             resolved_at=NOW - timedelta(days=30), outcome="helped")
+    new_case(
+        database,
+        contact_id=old_contact,
+        status="resolved",
+        resolved_at=NOW - timedelta(days=30),
+        outcome="helped",
+    )
     with database.write() as session:
         assert reopen_on_message(session, old_contact, NOW) is None
 
@@ -162,8 +217,9 @@ def test_reopening_a_linked_report_reopens_its_parent(database: Database) -> Non
     seed_desks(database)
     contact = new_contact(database)
     parent = new_case(database, status="waiting", report_count=2)
-    new_case(database, contact_id=contact, status="waiting",
-             parent_id=get_case(database, parent).id)
+    new_case(
+        database, contact_id=contact, status="waiting", parent_id=get_case(database, parent).id
+    )
     with database.write() as session:
         case = reopen_on_message(session, contact, NOW)
         assert case is not None and case.ref == parent

@@ -53,9 +53,7 @@ async def test_cookie_is_secure_behind_https(database: Database, tmp_path: Path)
     assert "secure" in page.headers["set-cookie"].lower()
 
 
-async def test_forms_without_the_csrf_token_are_refused(
-    database: Database, tmp_path: Path
-) -> None:
+async def test_forms_without_the_csrf_token_are_refused(database: Database, tmp_path: Path) -> None:
     """A logged-in form post without (or with a wrong) CSRF token gets 403 and changes nothing."""
     seed_desks(database)
     ref = new_case(database)
@@ -64,14 +62,16 @@ async def test_forms_without_the_csrf_token_are_refused(
         page = await c.get("/staff/login")
         refused_login = await c.post("/staff/login", data={"name": "Ana", "password": PASSWORD})
         assert refused_login.status_code == 403
-        await c.post("/staff/login", data={"name": "Ana", "password": PASSWORD,
-                                           "csrf": csrf_from(page.text)})
+        await c.post(
+            "/staff/login", data={"name": "Ana", "password": PASSWORD, "csrf": csrf_from(page.text)}
+        )
         case_page = await c.get(f"/staff/cases/{ref}")
         token = csrf_from(case_page.text)
         assert token != csrf_from(page.text)  # a new token after login
         assert (await c.post(f"/staff/cases/{ref}/note", data={"text": "x"})).status_code == 403
-        assert (await c.post(f"/staff/cases/{ref}/note",
-                             data={"text": "x", "csrf": "forged"})).status_code == 403
+        assert (
+            await c.post(f"/staff/cases/{ref}/note", data={"text": "x", "csrf": "forged"})
+        ).status_code == 403
         assert (await c.post("/staff/claim", data={})).status_code == 403
         assert not audits(database, "note")
         ok = await c.post(f"/staff/cases/{ref}/note", data={"text": "x", "csrf": token})
@@ -106,8 +106,12 @@ async def test_reporter_text_is_shown_as_text(database: Database, tmp_path: Path
     """A `<script>` in the person's words is escaped in the case page."""
     seed_desks(database)
     contact = new_contact(database)
-    ref = new_case(database, contact_id=contact, summary="<script>alert('x')</script>",
-                   location_label="<img src=x onerror=alert(1)>")
+    ref = new_case(
+        database,
+        contact_id=contact,
+        summary="<script>alert('x')</script>",
+        location_label="<img src=x onerror=alert(1)>",
+    )
     new_staff(database, "Ana", "los-angeles")
     async with client(make_app(database, tmp_path)) as c:
         await log_in(c, "Ana")
@@ -128,16 +132,19 @@ async def test_claim_reply_resolve_through_the_forms(database: Database, tmp_pat
         token = csrf_from((await c.get("/staff/")).text)
         claimed = await c.post("/staff/claim", data={"desk": "los-angeles", "csrf": token})
         assert claimed.headers["location"] == f"/staff/cases/{ref}?m=claimed"
-        replied = await c.post(f"/staff/cases/{ref}/reply",
-                               data={"text": "Le llamamos hoy.", "csrf": token})
+        replied = await c.post(
+            f"/staff/cases/{ref}/reply", data={"text": "Le llamamos hoy.", "csrf": token}
+        )
         assert replied.status_code == 303
-        resolved = await c.post(f"/staff/cases/{ref}/resolve",
-                                data={"outcome": "helped", "csrf": token})
+        resolved = await c.post(
+            f"/staff/cases/{ref}/resolve", data={"outcome": "helped", "csrf": token}
+        )
         assert resolved.headers["location"] == "/staff/?m=resolved"
         empty = await c.post("/staff/claim", data={"csrf": token})
         assert empty.headers["location"].endswith("m=empty")
-        other = await c.post(f"/staff/cases/{ref}/resolve",
-                             data={"outcome": "helped", "csrf": token})
+        other = await c.post(
+            f"/staff/cases/{ref}/resolve", data={"outcome": "helped", "csrf": token}
+        )
         assert other.headers["location"].endswith("m=error")
     assert [(m.channel, m.text) for m in outbound(database)] == [("sms", "Le llamamos hoy.")]
     assert get_case(database, ref).status == "resolved"
@@ -152,8 +159,9 @@ async def test_language_switch_and_walls_on_pages(database: Database, tmp_path: 
         await log_in(c, "Ana")
         spanish = await c.get("/staff/")
         assert "Tomar el siguiente caso" in spanish.text
-        await c.post("/staff/lang", data={"lang": "en", "back": "/staff/",
-                                          "csrf": csrf_from(spanish.text)})
+        await c.post(
+            "/staff/lang", data={"lang": "en", "back": "/staff/", "csrf": csrf_from(spanish.text)}
+        )
         english = await c.get("/staff/")
         assert "Claim next case" in english.text and 'lang="en"' in english.text
         assert (await c.get(f"/staff/cases/{houston}")).status_code == 403

@@ -11,8 +11,13 @@ NOW = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
 
 def test_raid_flow_answers_now_with_someone_taken_is_critical() -> None:
     """The raid flow's parsed time and yes/no answers make a vague text critical."""
-    answers = {"flow": "raid", "when": {"when": "now", "raw": "ahorita"}, "taken": True,
-               "children": False, "safe": True}
+    answers = {
+        "flow": "raid",
+        "when": {"when": "now", "raw": "ahorita"},
+        "taken": True,
+        "children": False,
+        "safe": True,
+    }
     result = classify("hay agentes", answers, now=NOW)
     assert (result.intent, result.priority) == ("raid", "critical")
 
@@ -31,7 +36,6 @@ def test_unsafe_person_is_critical() -> None:
 
 def test_detention_days_ago_from_parsed_date() -> None:
     """A detention whose parsed date is days ago is not critical but still urgent."""
-    answers = {"flow": "detention", "when": {"when": "days_ago", "days": 3,
-                                             "date": "2026-11-20"}}
+    answers = {"flow": "detention", "when": {"when": "days_ago", "days": 3, "date": "2026-11-20"}}
     result = classify("detuvieron a mi hermano y no sabemos nada", answers, now=NOW)
     assert result.intent == "detention" and result.priority == "high"

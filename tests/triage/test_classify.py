@@ -58,8 +58,12 @@ def test_classify_table(text: str, intent: str, priority: str) -> None:
     ("text", "answers", "intent", "priority"),
     [
         # the flow's answers override the text's time
-        ("ahorita se llevaron a mi hermano", {"flow": "detention", "when": "days_ago"},
-         "detention", "high"),
+        (
+            "ahorita se llevaron a mi hermano",
+            {"flow": "detention", "when": "days_ago"},
+            "detention",
+            "high",
+        ),
         ("hay migra en el trabajo", {"flow": "raid", "when": "earlier_today"}, "raid", "high"),
         ("hay migra en el trabajo", {"flow": "raid", "when": "rumor"}, "raid", "normal"),
         ("quiero reportar algo", {"flow": "raid", "when": "now"}, "raid", "critical"),
@@ -68,25 +72,46 @@ def test_classify_table(text: str, intent: str, priority: str) -> None:
         ("hola", {"flow": "harassment", "danger_now": "yes"}, "harassment", "critical"),
         ("hola", {"flow": "harassment", "kind": "extortion"}, "harassment", "high"),
         ("hola", {"flow": "harassment", "kind": "work"}, "harassment", "normal"),
-        ("ayer hubo redada", {"flow": "raid", "when": "days_ago", "children_alone": True},
-         "raid", "critical"),
-        ("ayer hubo redada", {"flow": "raid", "when": "days_ago", "children_affected": True},
-         "raid", "high"),
-        ("mis hijos estan solos", {"flow": "detention", "children_alone": False,
-                                   "when": "days_ago"}, "detention", "high"),
+        (
+            "ayer hubo redada",
+            {"flow": "raid", "when": "days_ago", "children_alone": True},
+            "raid",
+            "critical",
+        ),
+        (
+            "ayer hubo redada",
+            {"flow": "raid", "when": "days_ago", "children_affected": True},
+            "raid",
+            "high",
+        ),
+        (
+            "mis hijos estan solos",
+            {"flow": "detention", "children_alone": False, "when": "days_ago"},
+            "detention",
+            "high",
+        ),
         # dates need `now`
-        ("detuvieron a mi esposo", {"flow": "detention", "when": "2026-03-10"},
-         "detention", "critical"),
-        ("detuvieron a mi esposo", {"flow": "detention", "when": "2026-03-01"},
-         "detention", "high"),
+        (
+            "detuvieron a mi esposo",
+            {"flow": "detention", "when": "2026-03-10"},
+            "detention",
+            "critical",
+        ),
+        (
+            "detuvieron a mi esposo",
+            {"flow": "detention", "when": "2026-03-01"},
+            "detention",
+            "high",
+        ),
         ("mi hermano", {"removal_date": "2026-03-11"}, "detention", "critical"),
         ("mi hermano", {"removal_date": "2026-03-15"}, "detention", "high"),
         # the human flow keeps the text's intent
         ("perdí mi pasaporte", {"flow": "human"}, "documents", "low"),
     ],
 )
-def test_classify_answers_override_or_raise(text: str, answers: dict[str, object],
-                                            intent: str, priority: str) -> None:
+def test_classify_answers_override_or_raise(
+    text: str, answers: dict[str, object], intent: str, priority: str
+) -> None:
     result = classify(text, answers, now=NOW)
     assert (result.intent, result.priority) == (intent, priority), result.reasons
 

@@ -53,9 +53,11 @@ def quality(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def format_report(split: str, q: dict[str, Any]) -> str:
     """One readable block per split."""
     per = ", ".join(f"{k} {v:.0%}" for k, v in q["per_intent"].items())
-    return (f"{split}: n={q['n']} intent {q['intent_accuracy']:.1%} "
-            f"priority {q['priority_accuracy']:.1%} critical recall {q['critical_recall']:.1%} "
-            f"precision {q['critical_precision']:.1%}\n  per intent: {per}")
+    return (
+        f"{split}: n={q['n']} intent {q['intent_accuracy']:.1%} "
+        f"priority {q['priority_accuracy']:.1%} critical recall {q['critical_recall']:.1%} "
+        f"precision {q['critical_precision']:.1%}\n  per intent: {per}"
+    )
 
 
 def test_labelled_set_shape() -> None:

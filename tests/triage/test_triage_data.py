@@ -24,8 +24,9 @@ def test_shipped_data_loads() -> None:
 def test_vocabulary_rejects_unquoted_yaml_boolean(tmp_path: Path) -> None:
     d = _copy(tmp_path)
     text = (d / "normalize.yaml").read_text(encoding="utf-8")
-    (d / "normalize.yaml").write_text(text.replace('negators: ["no",', "negators: [no,"),
-                                      encoding="utf-8")
+    (d / "normalize.yaml").write_text(
+        text.replace('negators: ["no",', "negators: [no,"), encoding="utf-8"
+    )
     with pytest.raises(TriageDataError, match="quote it"):
         compile_vocabulary(d / "cues.yaml", d / "normalize.yaml")
 
@@ -33,7 +34,8 @@ def test_vocabulary_rejects_unquoted_yaml_boolean(tmp_path: Path) -> None:
 def test_vocabulary_rejects_unknown_intent(tmp_path: Path) -> None:
     d = _copy(tmp_path)
     (d / "cues.yaml").write_text(
-        "groups:\n  x:\n    intents: {weather: 1}\n    cues: [rain]\n", encoding="utf-8")
+        "groups:\n  x:\n    intents: {weather: 1}\n    cues: [rain]\n", encoding="utf-8"
+    )
     with pytest.raises(TriageDataError, match="unknown intent"):
         compile_vocabulary(d / "cues.yaml", d / "normalize.yaml")
 
@@ -48,7 +50,8 @@ def test_vocabulary_rejects_accented_cue(tmp_path: Path) -> None:
 def test_rules_reject_unknown_flag(tmp_path: Path) -> None:
     d = _copy(tmp_path)
     (d / "rules.yaml").write_text(
-        "priority:\n  - {any: [raining], priority: high}\n", encoding="utf-8")
+        "priority:\n  - {any: [raining], priority: high}\n", encoding="utf-8"
+    )
     with pytest.raises(TriageDataError, match="raining"):
         compile_rules(d / "rules.yaml", load_vocabulary().flags)
 
