@@ -193,3 +193,16 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             f"on {label}: passed={counts['passed']} failed={counts['failed']} "
             f"skipped={counts['skipped']}"
         )
+
+
+@pytest.fixture
+def chromium() -> Path:
+    """Debian's Chromium for browser tests: skipped without it, except under CI=true."""
+    path = Path("/usr/bin/chromium")
+    if not path.is_file():
+        if IN_CI:
+            pytest.fail(
+                "CI=true but /usr/bin/chromium is missing (apt-get install chromium)", pytrace=False
+            )
+        pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium)")
+    return path

@@ -4,7 +4,6 @@ phone through the (fake) Twilio REST API."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -17,20 +16,15 @@ from tests.fakes.server import LiveServer
 from tests.fakes.twilio_api import FakeTwilio
 from tests.staff.support import PASSWORD, new_case, new_contact, new_staff
 
-CHROMIUM = Path("/usr/bin/chromium")
 PERSON = "+17135550177"
 
 pytestmark = pytest.mark.browser
 
 
 async def test_staff_reply_from_the_dashboard_reaches_the_persons_phone(
-    database: Database, tmp_path: Path
+    database: Database, tmp_path: Path, chromium: Path
 ) -> None:
     """Login → claim → reply → resolve in Chromium; the fake Twilio receives the reply."""
-    if not CHROMIUM.is_file():  # noqa: ASYNC240  (one stat, before anything starts)
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true but /usr/bin/chromium is missing", pytrace=False)
-        pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium)")
     from playwright.async_api import async_playwright
 
     fake = FakeTwilio()
@@ -52,7 +46,7 @@ async def test_staff_reply_from_the_dashboard_reaches_the_persons_phone(
     try:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(
-                executable_path=str(CHROMIUM),
+                executable_path=str(chromium),
                 headless=True,
                 args=["--no-sandbox", "--disable-dev-shm-usage"],
             )

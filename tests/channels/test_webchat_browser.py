@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from pathlib import Path
 
@@ -18,20 +17,7 @@ from tests.fakes.server import LiveServer
 from .support import fast_app, inbound_rows, outbound_rows, settings_for
 from .test_reports import answer
 
-CHROMIUM = Path("/usr/bin/chromium")
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
 pytestmark = pytest.mark.browser
-
-
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    if IN_CI:
-        pytest.fail(
-            "CI=true but /usr/bin/chromium is missing (apt-get install chromium)", pytrace=False
-        )
-    pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium)")
 
 
 def _case(db: Database) -> Case | None:
@@ -53,10 +39,9 @@ async def _until(check: object, within: float = 15.0, what: str = "") -> None:
 
 
 async def test_a_person_completes_a_report_in_the_browser(
-    database: Database, tmp_path: Path
+    database: Database, tmp_path: Path, chromium: Path
 ) -> None:
     """Typing and tapping choices in the page ends in a case; the transcript survives a reload."""
-    _require_chromium()
     from playwright.async_api import async_playwright
 
     hotline = Hotline.load(settings_for(tmp_path))
@@ -64,7 +49,7 @@ async def test_a_person_completes_a_report_in_the_browser(
     try:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(
-                executable_path=str(CHROMIUM),
+                executable_path=str(chromium),
                 headless=True,
                 args=["--no-sandbox", "--disable-dev-shm-usage"],
             )

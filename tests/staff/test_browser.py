@@ -3,7 +3,6 @@ top case, reply, resolve."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -22,27 +21,13 @@ from .support import (
     seed_desks,
 )
 
-CHROMIUM = Path("/usr/bin/chromium")
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
 pytestmark = pytest.mark.browser
 
 
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    if IN_CI:
-        pytest.fail(
-            "CI=true but /usr/bin/chromium is missing (apt-get install chromium)", pytrace=False
-        )
-    pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium)")
-
-
 async def test_staff_member_claims_replies_and_resolves_in_the_browser(
-    database: Database, tmp_path: Path
+    database: Database, tmp_path: Path, chromium: Path
 ) -> None:
     """Log in on a phone-sized screen, claim the most urgent case, reply, resolve."""
-    _require_chromium()
     from playwright.async_api import async_playwright
 
     seed_desks(database)
@@ -60,7 +45,7 @@ async def test_staff_member_claims_replies_and_resolves_in_the_browser(
     try:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(
-                executable_path=str(CHROMIUM),
+                executable_path=str(chromium),
                 headless=True,
                 args=["--no-sandbox", "--disable-dev-shm-usage"],
             )
