@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -47,21 +47,33 @@ def store_inbound(
         "status": "pending",
         "attempts": 0,
     }
-    dialect = session.get_bind().dialect.name
-    table = InboundMessage.__table__  # type: ignore[attr-defined]
-    if dialect == "postgresql":
-        statement: Any = (
-            postgresql.insert(table)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
-        )
-    elif dialect == "sqlite":
-        statement = (
-            sqlite.insert(table)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
-        )
-    else:  # pragma: no cover - only the two supported databases reach here
-        statement = insert(table).values(**values)
-    row = session.execute(statement.returning(table.c.id)).first()
+    statement = _INSERTS[session.get_bind().dialect.name]
+    row = session.execute(statement, values).first()
     return None if row is None else int(row[0])
+
+
+def _insert_once(dialect: Any) -> Any:
+    """INSERT … ON CONFLICT (channel, provider_id) DO NOTHING RETURNING id, built once."""
+    table = InboundMessage.__table__  # type: ignore[attr-defined]
+    columns = (
+        "channel",
+        "provider_id",
+        "sender_hash",
+        "sender",
+        "text",
+        "payload",
+        "truncated_from",
+        "received_at",
+        "status",
+        "attempts",
+    )
+    return (
+        dialect.insert(table)
+        .values({name: bindparam(name, type_=table.c[name].type) for name in columns})
+        .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
+        .returning(table.c.id)
+    )
+
+
+# Built once: constructing the statement per call cost more than running it.
+_INSERTS: dict[str, Any] = {"postgresql": _insert_once(postgresql), "sqlite": _insert_once(sqlite)}
