@@ -73,6 +73,8 @@ logger = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 MAX_ATTEMPTS = 3
 BUSY_NOTICE_WINDOW = timedelta(minutes=10)
+# Channels without opt-out keywords, where writing to us again means "you may answer me".
+REACHABLE_BY_WRITING = frozenset({"telegram", "web", "terminal"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +183,8 @@ class Hotline:
                 session, message.channel, message.sender, now, as_lang(payload.get("lang_hint"))
             )
             message.contact_id, message.processed_at = contact.id, now
+            if contact.opted_out and contact.channel in REACHABLE_BY_WRITING:
+                contact.opted_out = False  # e.g. unblocked the Telegram bot and wrote again
             burst = self._count_burst(contact, now)
             contact.last_inbound_at = now
             if burst > self.flood.per_sender_per_minute:

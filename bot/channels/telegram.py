@@ -32,7 +32,7 @@ from telegram.ext import Application, ApplicationBuilder
 from bot import i18n
 from bot.config import Settings
 from bot.contacts import find_contact, get_or_create_contact
-from bot.delivery import RateLimiter, RetryLater
+from bot.delivery import OptedOutError, RateLimiter, RetryLater
 from bot.errors import ChannelSendError, PermanentSendError
 from bot.models import OutboundMessage, utcnow
 from bot.outbox import Claim
@@ -196,7 +196,9 @@ class TelegramTransport:
                 )
         except RetryAfter as exc:
             raise RetryLater(_seconds(exc)) from None
-        except (Forbidden, BadRequest, ChatMigrated) as exc:
+        except Forbidden:  # the person blocked the bot: an opt-out until they write again
+            raise OptedOutError("telegram: blocked by the user") from None
+        except (BadRequest, ChatMigrated) as exc:
             raise PermanentSendError(f"telegram: {type(exc).__name__}: {exc.message}") from None
         except TelegramError as exc:
             raise ChannelSendError(f"telegram: {type(exc).__name__}") from None

@@ -240,3 +240,27 @@ def test_split_text_cuts_at_word_breaks() -> None:
     parts = split_text(text, limit=10)
     assert all(len(p) <= 10 for p in parts) and " ".join(parts) == text
     assert split_text("") == [""]
+
+
+async def test_blocking_the_bot_is_an_opt_out_until_the_person_writes_again(
+    database: Database, tmp_path: Path, bot_api: Fake
+) -> None:
+    """A 403 'blocked by the user' suppresses further messages; writing again lifts it."""
+    from bot.conversations import Hotline
+
+    fake, server = bot_api
+    settings = settings_for(tmp_path, bot_api=server.url)
+    app = fast_app(settings, database, Hotline.load(settings))
+    async with running(app) as client:
+        await post_update(client, tg_message(1, 901, "hola"))
+        await wait_for(lambda: len(fake.sent) == 1, what="first reply")
+        fake.blocked_chats.add(901)
+        held = add_staff_message(database, contacts(database)[0].id or 0, "¿Sigue ahí?")
+        app.state.services.sender.wake()
+        await wait_for(lambda: contacts(database)[0].opted_out, what="opt-out recorded")
+        statuses = {r.id: r.status for r in outbound_rows(database)}
+        assert statuses[held] == OutboundStatus.suppressed
+        fake.blocked_chats.discard(901)
+        await post_update(client, tg_message(2, 901, "menu"))
+        await wait_for(lambda: len(fake.sent) == 2, what="reply after unblocking")
+    assert not contacts(database)[0].opted_out
