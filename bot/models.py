@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, String, UniqueConstraint, func, text
 from sqlmodel import Field, SQLModel
 
 from bot.crypto import EncryptedJSON, EncryptedText
@@ -236,6 +236,9 @@ class CaseEvent(SQLModel, table=True):
 
 class Staff(SQLModel, table=True):
     """A consular staff member: desk, role, hashed API token and password."""
+
+    # Staff log in by name, case-insensitively: one account per name.
+    __table_args__ = (Index("ux_staff_name_lower", func.lower(text("name")), unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=120)

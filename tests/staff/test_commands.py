@@ -55,3 +55,16 @@ def test_queue_lines_json(database: Database) -> None:
     assert [line["ref"] for line in lines] == [critical, normal]
     assert {"ref", "intent", "priority", "desk", "status", "channel", "created_at"} <= set(lines[0])
     assert len(list(queue_lines(database, None, False))) == 3
+
+
+def test_the_database_refuses_a_second_account_with_the_same_name(database: Database) -> None:
+    """Even past the command's own check, names are unique regardless of case."""
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    from bot.models import Staff
+
+    seed_desks(database)
+    with pytest.raises(IntegrityError), database.write() as session:
+        session.add(Staff(name="Ana", desk_id="houston", token_hash="a" * 64))
+        session.add(Staff(name="ANA", desk_id="houston", token_hash="b" * 64))
