@@ -30,6 +30,10 @@ def _setup_logging(settings: Settings, *, quiet: bool = False) -> None:
         stream=sys.stderr,
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # httpx logs every request URL at INFO, and Telegram's URLs carry the bot token;
+    # twilio's client logs request headers. Neither belongs in our logs.
+    for noisy in ("httpx", "httpcore", "twilio.http_client"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @app.command()

@@ -182,6 +182,10 @@ class Hotline:
             contact = get_or_create_contact(
                 session, message.channel, message.sender, now, as_lang(payload.get("lang_hint"))
             )
+            # One message per person at a time, across processes: wait for any other worker
+            # on this person, then read their state fresh. (NO KEY UPDATE: outbox inserts
+            # still take their foreign-key share lock, so staff replies never deadlock here.)
+            session.refresh(contact, with_for_update={"key_share": True})
             message.contact_id, message.processed_at = contact.id, now
             if contact.opted_out and contact.channel in REACHABLE_BY_WRITING:
                 contact.opted_out = False  # e.g. unblocked the Telegram bot and wrote again

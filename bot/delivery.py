@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import ParamSpec, Protocol, TypeVar
 
 from bot.contacts import set_opted_out
@@ -33,6 +33,7 @@ from bot.outbox import (
     mark_sent,
     mark_suppressed,
     recipient,
+    suppress_in,
 )
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,9 @@ class RetryLater(ChannelSendError):
     def __init__(self, delay: float) -> None:
         super().__init__(f"retry after {delay:.1f}s")
         self.delay = delay
+
+
+LEASE_MARGIN = timedelta(seconds=5)
 
 
 class OptedOutError(PermanentSendError):
@@ -184,6 +188,11 @@ class Sender:
             self._count(claim, "suppressed")
             return
         await transport.limiter.acquire(transport.rate_key(claim, address))
+        if claim.lease_until is not None and utcnow() > claim.lease_until - LEASE_MARGIN:
+            # Waited too long for the rate limit (e.g. a long Telegram RetryAfter): the lease
+            # may be gone and the row someone else's. Not sending now is what keeps it single.
+            await self._retry(claim, "lease ran out while rate limited", delay=0.0)
+            return
         try:
             provider_id = await transport.send(claim, address)
         except RetryLater as exc:
@@ -240,7 +249,7 @@ class Sender:
 
 
 def _opt_out(db: Database, claim: Claim, address: str, now: datetime) -> None:
-    """Record a provider-reported opt-out and suppress the row."""
+    """Record a provider-reported opt-out and suppress the row, in one transaction."""
     with db.write() as session:
         set_opted_out(session, claim.channel, address, True, now)
-    mark_suppressed(db, claim.id, reason="opted out (provider)", now=now)
+        suppress_in(session, claim.id, reason="opted out (provider)", now=now)

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, cast
 
-from sqlalchemy import CursorResult, and_, exists, func, or_, select, update
+from sqlalchemy import CursorResult, and_, case as sql_case, exists, func, or_, select, update
+from sqlmodel import Session
 
 from bot.db import Database
 from bot.models import Contact, OutboundMessage, OutboundStatus
@@ -69,6 +70,7 @@ class Claim:
     attempts: int
     created_at: datetime
     kind: str = "reply"
+    lease_until: datetime | None = None  # past this the row may be someone else's: don't send
 
 
 OPT_OUT_NOTICE: Final = "opt_out_notice"  # the one message sent after an opt-out
@@ -140,6 +142,7 @@ def claim_due(
             r.attempts,
             r.created_at,
             r.kind,
+            now + lease,
         )
         for r in rows
     ]
@@ -177,11 +180,15 @@ def mark_sent(db: Database, outbound_id: int, *, provider_id: str | None, now: d
         last_error=None,
     ):
         return
-    with db.write() as session:  # a callback got there first: keep its status
+    # A callback got there first (keep its status), or the lease ran out and the sweep put
+    # the row back in line: it was sent, so it must not go out again.
+    released = _T.c.status == OutboundStatus.pending.value
+    with db.write() as session:
         session.execute(
             update(_T)
             .where(_T.c.id == outbound_id, _T.c.sent_at.is_(None))
             .values(
+                status=sql_case((released, OutboundStatus.sent.value), else_=_T.c.status),
                 provider_id=func.coalesce(_T.c.provider_id, provider_id),
                 sent_at=now,
                 updated_at=now,
@@ -223,6 +230,15 @@ def mark_failed(db: Database, outbound_id: int, *, error: str, now: datetime) ->
 def mark_suppressed(db: Database, outbound_id: int, *, reason: str, now: datetime) -> None:
     """Never send the row: the person opted out."""
     _finish(db, outbound_id, now, status=OutboundStatus.suppressed.value, last_error=reason)
+
+
+def suppress_in(session: Session, outbound_id: int, *, reason: str, now: datetime) -> None:
+    """`mark_suppressed` inside the caller's transaction."""
+    session.execute(
+        update(_T)
+        .where(_T.c.id == outbound_id, _T.c.status == OutboundStatus.sending.value)
+        .values(status=OutboundStatus.suppressed.value, last_error=reason, updated_at=now)
+    )
 
 
 def record_status(

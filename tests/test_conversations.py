@@ -387,3 +387,38 @@ def test_a_reply_to_staff_goes_to_the_case_and_reopens_it(
     assert state_of(database, person)["flow"] is None
     menu = person.send("menu")
     assert len(menu[-1]["options"]) >= 5
+
+
+def test_one_persons_messages_are_processed_one_at_a_time(
+    database: Database, hotline: Hotline
+) -> None:
+    """Two workers on two messages of one person never both read the same state."""
+    import threading
+
+    hotline.prepare(database)
+    person = chat(hotline, database, "twin-workers")
+    person.send("hola")
+    with database.write() as session:
+        ids = [
+            store_inbound(
+                session, channel="terminal", provider_id=f"tw{n}", sender="twin-workers", text=text
+            )
+            for n, text in enumerate(("2", "1"))
+        ]
+    threads = [threading.Thread(target=hotline.process, args=(database, i)) for i in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with database.read() as session:
+        statuses = session.exec(
+            select(InboundMessage.status).where(col(InboundMessage.id).in_(ids))
+        ).all()
+    assert statuses == [InboundStatus.processed, InboundStatus.processed]
+    state = state_of(database, person)
+    # Either order is fine, but both answers must show: "2" then "1" is the detention flow
+    # with its privacy notice accepted; "1" then "2" is the raid flow with its first answer.
+    # A lost update would show only one of them.
+    detention_then_accept = state["flow"] == "detention" and state["privacy_accepted"]
+    raid_then_answer = state["flow"] == "raid" and "safe" in state["answers"]
+    assert detention_then_accept or raid_then_answer, state

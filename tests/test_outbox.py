@@ -178,3 +178,23 @@ def test_release_expired_leases_and_counts(database: Database) -> None:
     assert _status(database, row).status == OutboundStatus.pending
     assert _status(database, failed).status == OutboundStatus.failed
     assert pending_counts(database) == {("telegram", "pending"): 1}
+
+
+def test_a_send_finished_after_the_lease_ran_out_is_not_sent_again(database: Database) -> None:
+    """A slow holder whose row was put back in line still records the send: no re-send."""
+    row = _queue(database, _contact(database, "4701"), "¿Está a salvo?")
+    (claim,) = claim_due(
+        database, now=NOW, channels=["telegram"], limit=5, lease=timedelta(seconds=60)
+    )
+    assert claim.lease_until == NOW + timedelta(seconds=60)
+    assert release_expired_leases(database, now=NOW + timedelta(minutes=2)) == 1
+    mark_sent(database, claim.id, provider_id="m-1", now=NOW + timedelta(minutes=2))
+    assert _status(database, row).status == OutboundStatus.sent
+    later = claim_due(
+        database,
+        now=NOW + timedelta(minutes=3),
+        channels=["telegram"],
+        limit=5,
+        lease=timedelta(seconds=60),
+    )
+    assert later == []

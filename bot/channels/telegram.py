@@ -199,7 +199,7 @@ class TelegramTransport:
         except Forbidden:  # the person blocked the bot: an opt-out until they write again
             raise OptedOutError("telegram: blocked by the user") from None
         except (BadRequest, ChatMigrated) as exc:
-            raise PermanentSendError(f"telegram: {type(exc).__name__}: {exc.message}") from None
+            raise PermanentSendError(f"telegram: {type(exc).__name__}") from None
         except TelegramError as exc:
             raise ChannelSendError(f"telegram: {type(exc).__name__}") from None
         return str(sent.message_id) if sent is not None else None

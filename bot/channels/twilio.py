@@ -28,7 +28,7 @@ from twilio.rest import Client
 
 from bot import i18n
 from bot.config import Settings
-from bot.contacts import get_or_create_contact, set_opted_out
+from bot.contacts import find_contact, get_or_create_contact, set_opted_out
 from bot.delivery import OptedOutError, RateLimiter, RetryLater
 from bot.errors import ChannelSendError, PermanentSendError
 from bot.models import InboundMessage, InboundStatus, OutboundMessage, utcnow
@@ -48,12 +48,14 @@ STOP_WORDS: Final = frozenset(
     {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ALTO", "PARAR", "BAJA"}
 )
 SPANISH_WORDS: Final = frozenset({"ALTO", "PARAR", "BAJA", "ALTA", "AYUDA"})
-START_WORDS: Final = frozenset({"START", "ALTA", "UNSTOP"})
+START_WORDS: Final = frozenset({"START", "ALTA", "UNSTOP", "YES"})
 HELP_WORDS: Final = frozenset({"HELP", "AYUDA", "INFO"})
+# Twilio's opt-in words that are also ordinary answers to a yes/no question.
+ANSWER_WORDS: Final = frozenset({"YES"})
 # Keywords Twilio itself answers on SMS long codes: we stay quiet there to avoid two replies.
 # Words Twilio itself answers on an SMS long code (its own confirmation goes out).
 TWILIO_ANSWERS: Final = frozenset(
-    {"START", "UNSTOP", "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
+    {"START", "UNSTOP", "YES", "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
 )
 Keyword = Literal["stop", "start", "help"]
 
@@ -125,6 +127,10 @@ def handle_keyword(session: Session, inbound_id: int, found: tuple[Keyword, str]
     message = session.get(InboundMessage, inbound_id)
     assert message is not None
     now = utcnow()
+    if word in ANSWER_WORDS:  # "yes" answers our questions; it opts in only an opted-out number
+        known = find_contact(session, message.channel, message.sender)
+        if known is None or not known.opted_out:
+            return False
     if kind == "help":
         contact = get_or_create_contact(session, message.channel, message.sender, now)
         lang = {"HELP": "en", "AYUDA": "es"}.get(word, contact.lang)

@@ -16,6 +16,8 @@ import json
 import logging
 import re
 import string
+import time
+from collections import deque
 from pathlib import Path
 from typing import Any, Final
 
@@ -89,6 +91,29 @@ def replies_after(
         return [{"id": r.id, "text": r.text, "options": r.options or []} for r in rows]
 
 
+WEB_PER_ADDRESS_PER_MINUTE: Final = 120  # lenient: many people share one mobile-carrier address
+
+
+class AddressLimit:
+    """At most `per_minute` web-chat messages a minute from one client address."""
+
+    def __init__(self, per_minute: int = WEB_PER_ADDRESS_PER_MINUTE) -> None:
+        self.per_minute = per_minute
+        self._hits: dict[str, deque[float]] = {}
+
+    def allow(self, address: str, now: float) -> bool:
+        """Count a message from `address`; False when it is over the limit."""
+        if len(self._hits) > 50_000:  # forget idle addresses now and then
+            self._hits = {a: h for a, h in self._hits.items() if h and now - h[-1] < 60}
+        hits = self._hits.setdefault(address, deque())
+        while hits and now - hits[0] >= 60:
+            hits.popleft()
+        if len(hits) >= self.per_minute:
+            return False
+        hits.append(now)
+        return True
+
+
 def router(services: Services) -> APIRouter:
     """The page, its script, and the send/receive endpoints."""
     routes = APIRouter()
@@ -103,9 +128,16 @@ def router(services: Services) -> APIRouter:
         """The page's script."""
         return FileResponse(STATIC / "chat.js", media_type="text/javascript")
 
+    limit = AddressLimit()
+
     @routes.post("/chat/messages", include_in_schema=False)
     async def chat_send(request: Request) -> Response:
         """Store one message from the browser (202), once per browser message id."""
+        address = request.client.host if request.client else "unknown"
+        if not limit.allow(address, time.monotonic()):
+            # The browser picks its own session id, so per-person flood limits alone could
+            # be dodged by a script; the page shows "not sent, try again".
+            return JSONResponse({"error": "too_many"}, status_code=429)
         try:
             body = await request.json()
             session_id, message_id = str(body["session"]), str(body["id"])

@@ -341,3 +341,22 @@ def test_keyword_recognises_single_words_only(text: str, expected: str | None) -
     """Keywords work in any case and with accents, but only as the whole message."""
     found = keyword(text)
     assert (found[0] if found else None) == expected
+
+
+async def test_yes_is_an_answer_unless_the_number_opted_out(
+    database: Database, tmp_path: Path, twilio_api: Fake
+) -> None:
+    """'YES' reaches the conversation as an answer; after STOP it opts the number back in."""
+    fake, server = twilio_api
+    engine = EchoEngine()
+    app = fast_app(settings_for(tmp_path, twilio_api=server.url), database, engine)
+    async with running(app) as client:
+        await post_twilio(client, PATH, sms("SM700", ANA, "yes"))
+        await wait_for(lambda: len(fake.sent) == 1, what="the answer to 'yes'")
+        await post_twilio(client, PATH, sms("SM701", ANA, "STOP"))
+        await wait_for(lambda: contacts(database)[0].opted_out, what="opt-out")
+        await post_twilio(client, PATH, sms("SM702", ANA, "YES"))
+        await wait_for(lambda: not contacts(database)[0].opted_out, what="opt-in by YES")
+        await settle()
+    assert fake.bodies() == ["echo: yes"]  # STOP and YES are answered by Twilio itself
+    assert engine.seen == [inbound_rows(database)[0].id]

@@ -96,3 +96,18 @@ async def test_malformed_requests_are_refused(database: Database, tmp_path: Path
         huge = {"session": SESSION, "id": "m" * 16, "text": "x" * 70_000}
         assert (await client.post("/chat/messages", json=huge)).status_code == 413
     assert inbound_rows(database) == []
+
+
+def test_one_address_cannot_flood_the_web_chat_with_fresh_sessions() -> None:
+    """Past the per-address limit a minute, more messages are refused until it passes."""
+    from bot.channels.webchat import AddressLimit
+
+    limit = AddressLimit(per_minute=3)
+    assert [limit.allow("203.0.113.9", t) for t in (0.0, 1.0, 2.0, 3.0)] == [
+        True,
+        True,
+        True,
+        False,
+    ]
+    assert limit.allow("198.51.100.4", 3.0)  # another address is not affected
+    assert limit.allow("203.0.113.9", 61.0)  # a minute later the first may write again
