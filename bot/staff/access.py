@@ -44,8 +44,9 @@ def may_see_desk(staff: Staff, desk_id: str) -> bool:
 
 
 def may_see_incident(staff: Staff, incident: Incident) -> bool:
-    """Whether the staff member may see and verify the incident."""
-    return sees_all(staff) or incident.desk_id == staff.desk_id or staff.desk_id == CENTRAL
+    """Whether the staff member may see and verify the incident (central agents see only the
+    cases sent to them, not every desk's incidents)."""
+    return sees_all(staff) or incident.desk_id == staff.desk_id
 
 
 def require_case(staff: Staff, case: Case) -> None:

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from bot import i18n
-from bot.cases import OPEN_STATUSES, find_case, record_event
+from bot.cases import OPEN_STATUSES, record_event
 from bot.engine.model import Reply
 from bot.engine.refs import normalize_ref
 from bot.errors import Forbidden, IllegalTransition, NotFound
@@ -46,10 +46,17 @@ def channel_of(value: str) -> Channel:
     return next((channel for channel in CHANNELS if channel == value), "web")
 
 
-def case_for(session: Session, staff: Staff, ref: str) -> Case:
-    """The case with this reference if the staff member may see it (NotFound, Forbidden)."""
+def case_for(session: Session, staff: Staff, ref: str, *, lock: bool = True) -> Case:
+    """The case with this reference if the staff member may see it (NotFound, Forbidden).
+
+    With `lock` (every action) the row is locked first, so the holder and status checks see
+    what is committed now, not a snapshot a concurrent claim has since changed (PostgreSQL;
+    SQLite's write transaction already excludes others)."""
     canonical = normalize_ref(ref)
-    case = find_case(session, canonical) if canonical else None
+    case = None
+    if canonical:
+        query = select(Case).where(Case.ref == canonical)
+        case = session.exec(query.with_for_update() if lock else query).first()
     if case is None:
         raise NotFound("no case with this reference")
     require_case(staff, case)

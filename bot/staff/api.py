@@ -92,7 +92,7 @@ def get_case(services: ServicesDep, staff: ApiStaff, ref: str) -> CaseDetail:
     """The case: triage, location, status, transcript, history, linked reports."""
     now = utcnow()
     with http_errors(), services.db.write() as session:
-        case = actions.case_for(session, staff, ref)
+        case = actions.case_for(session, staff, ref, lock=False)
         return case_detail(session, staff, case, now)
 
 

@@ -17,6 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, func, select
 
+from bot.db import Database
 from bot.models import AuditEntry, Staff
 
 TOKEN_PREFIX: Final = "hls_"
@@ -71,42 +72,49 @@ def staff_by_name(session: Session, name: str) -> Staff | None:
     ).first()
 
 
-def check_login(session: Session, name: str, password: str, now: datetime) -> Staff | None:
+def check_login(db: Database, name: str, password: str, now: datetime) -> Staff | None:
     """The staff member if the password is right and the account is not locked; counts
-    failures, locks after five, and writes the attempt to the audit trail."""
-    staff = staff_by_name(session, name)
-    if staff is None or not staff.active:
-        verify_password(None, password)
-        session.add(AuditEntry(at=now, action="login_failed", detail={"reason": "unknown"}))
-        return None
-    locked = staff.locked_until is not None and staff.locked_until > now
-    if locked:
-        session.add(
-            AuditEntry(
-                at=now,
-                staff_id=staff.id,
-                action="login_failed",
-                desk_id=staff.desk_id,
-                detail={"reason": "locked"},
-            )
+    failures, locks after five, and writes the attempt to the audit trail.
+
+    The slow password check runs outside any transaction (on SQLite a write transaction
+    would hold every other writer while argon2 works), and always runs, so the time taken
+    does not tell whether a name exists or is locked. The outcome is then recorded on the
+    locked staff row, so parallel wrong guesses all count."""
+    with db.read() as session:
+        found = staff_by_name(session, name)
+        stored_hash = found.password_hash if found is not None and found.active else None
+        staff_id = found.id if found is not None and found.active else None
+    right = verify_password(stored_hash, password)
+    with db.write() as session:
+        staff = (
+            session.exec(select(Staff).where(Staff.id == staff_id).with_for_update()).first()
+            if staff_id is not None
+            else None
         )
-        return None
-    if not verify_password(staff.password_hash, password):
-        staff.failed_logins += 1
-        detail = {"reason": "password", "failures": staff.failed_logins}
-        if staff.failed_logins >= MAX_FAILED_LOGINS:
-            staff.locked_until, staff.failed_logins = now + LOCKOUT, 0
-            detail["locked"] = True
-        session.add(
-            AuditEntry(
-                at=now,
-                staff_id=staff.id,
-                action="login_failed",
-                desk_id=staff.desk_id,
-                detail=detail,
-            )
+        if staff is None:
+            session.add(AuditEntry(at=now, action="login_failed", detail={"reason": "unknown"}))
+            return None
+        if staff.locked_until is not None and staff.locked_until > now:
+            _audit_failure(session, staff, now, {"reason": "locked"})
+            return None
+        if not right:
+            staff.failed_logins += 1
+            detail: dict[str, object] = {"reason": "password", "failures": staff.failed_logins}
+            if staff.failed_logins >= MAX_FAILED_LOGINS:
+                staff.locked_until, staff.failed_logins = now + LOCKOUT, 0
+                detail["locked"] = True
+            _audit_failure(session, staff, now, detail)
+            return None
+        staff.failed_logins, staff.locked_until = 0, None
+        session.add(AuditEntry(at=now, staff_id=staff.id, action="login", desk_id=staff.desk_id))
+        return staff
+
+
+def _audit_failure(
+    session: Session, staff: Staff, now: datetime, detail: dict[str, object]
+) -> None:
+    session.add(
+        AuditEntry(
+            at=now, staff_id=staff.id, action="login_failed", desk_id=staff.desk_id, detail=detail
         )
-        return None
-    staff.failed_logins, staff.locked_until = 0, None
-    session.add(AuditEntry(at=now, staff_id=staff.id, action="login", desk_id=staff.desk_id))
-    return staff
+    )

@@ -26,8 +26,9 @@ from sqlmodel import Session, col
 
 from bot.cases import OPEN_STATUSES, record_event
 from bot.db import Database
+from bot.errors import IllegalTransition
 from bot.models import Case, CaseStatus, Incident, Staff
-from bot.staff.access import CENTRAL, audit, require_desk
+from bot.staff.access import CENTRAL, audit, is_supervisor, require_desk
 from bot.staff.schemas import QueueItem
 
 logger = logging.getLogger(__name__)
@@ -143,9 +144,14 @@ def release_expired_leases(db: Database, *, now: datetime) -> int:
 
 
 def release(session: Session, staff: Staff, case: Case, now: datetime) -> None:
-    """Give a held case back to the queue."""
+    """Give a held case back to the queue (only its holder, a supervisor or an admin may)."""
     if case.status != CaseStatus.claimed:
         return
+    held_by_other = case.claimed_by not in (None, staff.id) and (
+        case.lease_expires_at is not None and case.lease_expires_at > now
+    )
+    if held_by_other and not is_supervisor(staff):
+        raise IllegalTransition("another staff member holds this case")
     case.status, case.claimed_by, case.lease_expires_at, case.updated_at = (
         CaseStatus.open,
         None,

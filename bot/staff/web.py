@@ -164,8 +164,7 @@ def login(
     if session is None or not csrf_ok(session, csrf):
         raise HTTPException(status_code=403, detail="missing or wrong CSRF token")
     now = utcnow()
-    with services.db.write() as db_session:
-        staff = check_login(db_session, name, password, now)
+    staff = check_login(services.db, name, password, now)
     if staff is None:
         return _page(
             request,
@@ -259,7 +258,7 @@ def case_page(request: Request, services: ServicesDep, ref: str) -> Response:
     session, staff = _signed_in(request, services)
     now = utcnow()
     with http_errors(), services.db.write() as db_session:
-        case = actions.case_for(db_session, staff, ref)
+        case = actions.case_for(db_session, staff, ref, lock=False)
         detail = case_detail(db_session, staff, case, now)
         names = staff_names(db_session, [detail.claimed_by])
         desks = list(

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from bot.db import Database
-from bot.models import CaseEvent, Incident, IncidentState
+from bot.models import CaseEvent, Incident, IncidentState, Staff, utcnow
 
 from .support import (
     NOW,
@@ -300,3 +300,48 @@ async def test_openapi_describes_the_staff_api(database: Database, tmp_path: Pat
         assert path in spec["paths"]
     assert "CaseDetail" in spec["components"]["schemas"]
     assert not any(p.startswith("/staff") for p in spec["paths"])
+
+
+async def test_an_agent_cannot_release_a_colleagues_case(
+    database: Database, tmp_path: Path
+) -> None:
+    """Only the holder (or a supervisor) gives a claimed case back; a colleague gets 409."""
+    seed_desks(database)
+    ref = new_case(database, priority="critical")
+    _, ana = new_staff(database, "Ana", "los-angeles")
+    _, bea = new_staff(database, "Bea", "los-angeles")
+    _, sup = new_staff(database, "Sol", "los-angeles", role="supervisor")
+    async with client(make_app(database, tmp_path)) as c:
+        claimed = await c.post(
+            "/api/v1/queue/claim", json={"desk": "los-angeles"}, headers=bearer(ana)
+        )
+        assert claimed.json()["ref"] == ref
+        taken = await c.post(f"/api/v1/cases/{ref}/release", headers=bearer(bea))
+        assert taken.status_code == 409
+        assert (
+            await c.post("/api/v1/queue/claim", json={"desk": "los-angeles"}, headers=bearer(bea))
+        ).status_code == 204
+        released = await c.post(f"/api/v1/cases/{ref}/release", headers=bearer(sup))
+        assert released.status_code == 200
+
+
+def test_an_action_sees_a_claim_committed_after_it_started(database: Database) -> None:
+    """A reply checks the case as it is now: a colleague's fresh claim is respected (409)."""
+    import pytest
+
+    from bot.errors import IllegalTransition
+    from bot.staff import actions
+    from bot.staff.queue import claim_next
+
+    seed_desks(database)
+    ref = new_case(database, priority="critical")
+    _, _ = new_staff(database, "Ana", "los-angeles")
+    _, _ = new_staff(database, "Bea", "los-angeles")
+    with database.read() as session:
+        ana = session.exec(select(Staff).where(Staff.name == "Ana")).one()
+        bea = session.exec(select(Staff).where(Staff.name == "Bea")).one()
+    now = utcnow()
+    assert claim_next(database, ana, "los-angeles", now) is not None
+    with pytest.raises(IllegalTransition), database.write() as session:
+        case = actions.case_for(session, bea, ref)
+        actions.reply(session, bea, case, now, text="hola")

@@ -94,11 +94,9 @@ async def test_five_failures_lock_the_account(database: Database, tmp_path: Path
         assert staff is not None and staff.locked_until is not None
         remaining = staff.locked_until - utcnow()
     assert timedelta(minutes=14) < remaining <= timedelta(minutes=15)
-    with database.write() as session:
-        assert check_login(session, "Ana", PASSWORD, utcnow() + timedelta(minutes=10)) is None
-    with database.write() as session:
-        later = check_login(session, "Ana", PASSWORD, utcnow() + timedelta(minutes=16))
-        assert later is not None and later.failed_logins == 0
+    assert check_login(database, "Ana", PASSWORD, utcnow() + timedelta(minutes=10)) is None
+    later = check_login(database, "Ana", PASSWORD, utcnow() + timedelta(minutes=16))
+    assert later is not None and later.failed_logins == 0
     assert len(audits(database, "login_failed")) == MAX_FAILED_LOGINS + 2
 
 
@@ -182,3 +180,24 @@ async def test_figures_page_and_csv(database: Database, tmp_path: Path) -> None:
     lines = csv_text.splitlines()
     assert lines[0].startswith("desk,open,claimed,waiting,breached")
     assert "houston,1,0,0,1,0," in csv_text and "los-angeles,1,0,0,0,0," in csv_text
+
+
+def test_parallel_wrong_passwords_still_lock_the_account(database: Database) -> None:
+    """Guessing in parallel does not dodge the lockout: every failure is counted."""
+    import threading
+
+    seed_desks(database)
+    staff_id, _ = new_staff(database, "Bea", "houston")
+    now = utcnow()
+    threads = [
+        threading.Thread(target=check_login, args=(database, "Bea", f"guess-{n}", now))
+        for n in range(MAX_FAILED_LOGINS * 2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with database.read() as session:
+        staff = session.get(Staff, staff_id)
+        assert staff is not None and staff.locked_until is not None
+    assert check_login(database, "Bea", PASSWORD, now) is None  # right password, still locked
