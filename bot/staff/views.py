@@ -72,7 +72,7 @@ def case_detail(session: Session, staff: Staff, case: Case, now: datetime) -> Ca
         resolved_at=case.resolved_at,
         outcome=case.outcome,
         erased=case.erased_at is not None,
-        transcript=transcript(session, case.contact_id),
+        transcript=transcript(session, case),
         events=[EventOut(at=e.at, kind=e.kind, actor=e.actor, data=e.data) for e in events],
         evidence=evidence,
         linked=[
@@ -90,21 +90,32 @@ def case_detail(session: Session, staff: Staff, case: Case, now: datetime) -> Ca
     )
 
 
-def transcript(session: Session, contact_id: int | None) -> list[TranscriptLine]:
-    """The contact's messages both ways, oldest first (the latest TRANSCRIPT_LIMIT)."""
-    if contact_id is None:
+def transcript(session: Session, case: Case) -> list[TranscriptLine]:
+    """The messages both ways that belong to this case, oldest first (the latest
+    TRANSCRIPT_LIMIT): the person's messages after their previous case was opened and
+    before their next one, so staff at one desk do not read about another desk's case."""
+    if case.contact_id is None:
         return []
+    others = session.exec(
+        select(Case.created_at).where(Case.contact_id == case.contact_id, Case.id != case.id)
+    ).all()
+    start = max((t for t in others if t < case.created_at), default=None)
+    end = min((t for t in others if t > case.created_at), default=None)
+    inbound_query = select(InboundMessage).where(col(InboundMessage.contact_id) == case.contact_id)
+    outbound_query = select(OutboundMessage).where(
+        col(OutboundMessage.contact_id) == case.contact_id
+    )
+    if start is not None:
+        inbound_query = inbound_query.where(col(InboundMessage.received_at) > start)
+        outbound_query = outbound_query.where(col(OutboundMessage.created_at) > start)
+    if end is not None:
+        inbound_query = inbound_query.where(col(InboundMessage.received_at) < end)
+        outbound_query = outbound_query.where(col(OutboundMessage.created_at) < end)
     inbound = session.exec(
-        select(InboundMessage)
-        .where(col(InboundMessage.contact_id) == contact_id)
-        .order_by(col(InboundMessage.received_at).desc())
-        .limit(TRANSCRIPT_LIMIT)
+        inbound_query.order_by(col(InboundMessage.received_at).desc()).limit(TRANSCRIPT_LIMIT)
     ).all()
     outbound = session.exec(
-        select(OutboundMessage)
-        .where(col(OutboundMessage.contact_id) == contact_id)
-        .order_by(col(OutboundMessage.created_at).desc())
-        .limit(TRANSCRIPT_LIMIT)
+        outbound_query.order_by(col(OutboundMessage.created_at).desc()).limit(TRANSCRIPT_LIMIT)
     ).all()
     lines = [
         TranscriptLine(at=m.received_at, direction="in", text=m.text, status=str(m.status))
