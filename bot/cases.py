@@ -179,6 +179,7 @@ def _attach(session: Session, case: Case, parent: Case, now: datetime, why: str)
     case.parent_id = parent.id
     parent.report_count += 1
     parent.updated_at = now
+    parent.also_central = parent.also_central or case.also_central
     if case.priority_rank < parent.priority_rank:  # a more urgent report raises the group
         parent.priority, parent.priority_rank = case.priority, case.priority_rank
         if case.sla_due_at is not None and (
@@ -280,31 +281,37 @@ def sync_desks(session: Session, desks: DeskDirectory) -> int:
 def case_in_conversation(
     session: Session, contact_id: int, now: datetime, within: timedelta = REOPEN_WITHIN
 ) -> Case | None:
-    """The case staff and this person are talking about: answered by staff and not closed,
-    waiting for the person, or resolved within `within`. A linked report gives its parent."""
-    case = session.exec(
+    """The person's own latest case, when staff and they are talking about it: its queue
+    item (the case itself, or the report it is linked to) was answered by staff and is not
+    closed, waits for the person, or was resolved within `within`."""
+    own = session.exec(
         select(Case)
         .where(Case.contact_id == contact_id, col(Case.erased_at).is_(None))
         .order_by(col(Case.created_at).desc())
     ).first()
-    if case is not None and case.parent_id is not None:
-        case = session.get(Case, case.parent_id)
-    if case is None or case.erased_at is not None:
+    head = queue_item_of(session, own) if own is not None else None
+    if own is None or head is None or head.erased_at is not None:
         return None
-    if case.status == CaseStatus.waiting:
-        return case
-    if case.status in (CaseStatus.open, CaseStatus.claimed):
-        return case if case.first_response_at is not None else None
-    recent = case.resolved_at is not None and case.resolved_at >= now - within
-    return case if recent else None
+    if head.status == CaseStatus.waiting:
+        return own
+    if head.status in (CaseStatus.open, CaseStatus.claimed):
+        return own if head.first_response_at is not None else None
+    recent = head.resolved_at is not None and head.resolved_at >= now - within
+    return own if recent else None
+
+
+def queue_item_of(session: Session, case: Case) -> Case | None:
+    """The case that stands in the queue for this one: itself, or the report it joined."""
+    return case if case.parent_id is None else session.get(Case, case.parent_id)
 
 
 def reopen_on_message(
     session: Session, contact_id: int, now: datetime, *, within: timedelta = REOPEN_WITHIN
 ) -> Case | None:
     """Put the contact's latest case back in its queue when they write again about it: a
-    case waiting for them, or one resolved within `within`. Returns the reopened case."""
-    case = case_in_conversation(session, contact_id, now, within)
+    case waiting for them, or one resolved within `within`. Returns the reopened queue item."""
+    own = case_in_conversation(session, contact_id, now, within)
+    case = queue_item_of(session, own) if own is not None else None
     if case is None or case.status not in (CaseStatus.waiting, CaseStatus.resolved):
         return None
     before = str(case.status)

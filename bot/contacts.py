@@ -38,7 +38,7 @@ def get_or_create_contact(
         except IntegrityError:
             contact = find_contact(session, channel, address)
             assert contact is not None
-    elif contact.address is None:  # erased earlier and writing again: a fresh start
+    elif contact.erased_at is not None:  # erased earlier and writing again: a fresh start
         contact.address, contact.erased_at = address, None
     return contact
 

@@ -35,6 +35,7 @@ from bot.contacts import get_or_create_contact
 from bot.db import Database
 from bot.engine import advance, load_flows
 from bot.engine.commands import command_of
+from bot.engine.extract import danger
 from bot.engine.flows import Flows
 from bot.engine.model import (
     AttachEvidence,
@@ -50,6 +51,7 @@ from bot.engine.model import (
     RequestHuman,
 )
 from bot.engine.refs import new_ref
+from bot.engine.text import normalize
 from bot.erasure import erase_contact
 from bot.marks import claim_mark
 from bot.models import (
@@ -207,7 +209,7 @@ class Hotline:
             state = ConversationState.from_dict(conversation.state or {"lang": contact.lang})
             talking = self._talking_with_staff(session, contact, state, message, now)
             if talking is not None:  # a reply to staff: it goes to the case, not the menu
-                reopen_on_message(session, talking.contact_id or contact.id or 0, now)
+                reopen_on_message(session, contact.id or 0, now)
                 record_event(session, talking, "message", "person", now, {"inbound_id": message.id})
                 conversation.updated_at = now
                 message.status = InboundStatus.processed
@@ -292,6 +294,8 @@ class Hotline:
             return None
         if not (text or message.payload) or command_of(text) is not None:
             return None
+        if danger(normalize(text)) is not None:
+            return None  # danger goes through the engine: 911 first, then a report
         case = case_in_conversation(session, contact.id, now)
         if case is not None and case.status == CaseStatus.resolved:
             # After resolution, only what is not a new report reopens the old case.
@@ -404,6 +408,7 @@ class Hotline:
             return []
         message.status = InboundStatus.failed
         contact = get_or_create_contact(session, message.channel, message.sender, now)
+        message.contact_id = contact.id
         apology = Reply(i18n.t("common.error", as_lang(contact.lang)))
         return self._enqueue(session, contact, [apology], now, inbound_id=message.id)
 

@@ -60,12 +60,16 @@ def erase_contact(session: Session, contact: Contact, now: datetime) -> None:
 
 
 def erase_case(session: Session, case: Case, now: datetime) -> None:
-    """Clear a case's personal fields and history details; close it if open."""
+    """Clear a case's personal fields and history details; close it if open. Other people's
+    reports linked to it stay in the queue: the oldest becomes their new head."""
     assert case.id is not None
+    _hand_over_linked_reports(session, case, now)
     case.answers = None
     case.summary = None
     case.location_label = None
     case.person_hash = None
+    case.reasons = ["erased at the person's request"]  # the cues quoted their words
+    case.zip, case.lat, case.lon = None, None, None
     case.erased_at = now
     case.updated_at = now
     if case.status != CaseStatus.resolved:
@@ -73,3 +77,23 @@ def erase_case(session: Session, case: Case, now: datetime) -> None:
         case.claimed_by, case.lease_expires_at = None, None
     session.exec(update(CaseEvent).where(col(CaseEvent.case_id) == case.id).values(data=None))
     session.add(CaseEvent(case_id=case.id, at=now, kind="erased", actor="system"))
+
+
+def _hand_over_linked_reports(session: Session, case: Case, now: datetime) -> None:
+    """Make the oldest open report linked to `case` the head of the others."""
+    children = session.exec(
+        select(Case)
+        .where(col(Case.parent_id) == case.id, col(Case.status) != CaseStatus.resolved)
+        .order_by(col(Case.created_at))
+    ).all()
+    if not children:
+        return
+    head, rest = children[0], children[1:]
+    head.parent_id, head.report_count, head.updated_at = None, 1 + len(rest), now
+    for child in rest:
+        child.parent_id = head.id
+        head.also_central = head.also_central or child.also_central
+        if child.priority_rank < head.priority_rank:
+            head.priority, head.priority_rank = child.priority, child.priority_rank
+    assert head.id is not None
+    session.add(CaseEvent(case_id=head.id, at=now, kind="unlinked", actor="system"))

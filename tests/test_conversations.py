@@ -24,6 +24,7 @@ from bot.models import (
     InboundMessage,
     InboundStatus,
     OutboundMessage,
+    Staff,
     utcnow,
 )
 from bot.terminal import TerminalChat
@@ -422,3 +423,51 @@ def test_one_persons_messages_are_processed_one_at_a_time(
     detention_then_accept = state["flow"] == "detention" and state["privacy_accepted"]
     raid_then_answer = state["flow"] == "raid" and "safe" in state["answers"]
     assert detention_then_accept or raid_then_answer, state
+
+
+def test_erasing_the_first_report_keeps_the_others_in_the_queue(
+    database: Database, hotline: Hotline
+) -> None:
+    """When the first of two linked reports is erased, the second stands in the queue."""
+    for who in ("first-sister", "second-cousin"):
+        person = chat(hotline, database, who)
+        person.send("hola")
+        report(hotline, database, person, "2", "es")
+    eraser = TerminalChat(hotline, database, sender="first-sister", render_as="sms", lang=None)
+    eraser.send("borrar")
+    eraser.send("si")
+    first, second = cases_of(database)
+    assert first.erased_at is not None and first.zip is None
+    assert second.parent_id is None and second.status == "open"
+
+
+def test_danger_while_talking_with_staff_still_gets_911(
+    database: Database, hotline: Hotline
+) -> None:
+    """A person whose case staff answered, writing about danger, is told 911 first."""
+    from bot.staff.actions import reply
+    from bot.staff.commands import add_staff
+
+    person = chat(hotline, database, "in-danger-later")
+    person.send("hola")
+    case, _ = report(hotline, database, person, "3", "es")
+    staff, _token = add_staff(database, name="Pilar", desk=case.desk_id, role="agent")
+    with database.write() as session:
+        stored, agent = (
+            session.get(Case, case.id),
+            session.exec(select(Staff).where(Staff.id == staff.id)).one(),
+        )
+        assert stored is not None
+        reply(session, agent, stored, utcnow(), text="¿Cómo sigue?")
+    person.pending()
+    answer = person.send("me estan golpeando, estoy herido")
+    assert "911" in str(answer[0]["text"])
+
+
+def test_danger_words_count_even_after_saying_one_is_safe() -> None:
+    """'I am not in danger but my coworker is bleeding' is still an emergency."""
+    from bot.engine.extract import danger
+    from bot.engine.text import normalize
+
+    assert danger(normalize("no estoy en peligro pero mi compañero esta sangrando")) is not None
+    assert danger(normalize("no estoy en peligro")) is None

@@ -123,8 +123,8 @@ def danger(norm: str) -> Danger | None:
     padded = f" {norm} "
     if _mentions(padded, _CRISIS):
         return "crisis"
-    if any(f" {p} " in padded for p in _SAFE):
-        return None
+    for phrase in _SAFE:  # "no estoy en peligro" is not danger, but the rest still counts
+        padded = padded.replace(f" {phrase} ", " ")
     return "emergency" if _mentions(padded, _EMERGENCY) else None
 
 
