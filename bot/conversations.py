@@ -371,11 +371,13 @@ class Hotline:
         lang: Lang,
         now: datetime,
     ) -> Reply:
-        """Flag the person's open case for a human, or open one."""
+        """Flag the person's open case for a human, or open one. A report in progress (a flow
+        with answers) becomes a case of its own, so what they already told us is not lost."""
         assert contact.id is not None
-        case = latest_open_case(session, contact.id)
+        in_progress = bool(effect.flow and effect.answers)
+        case = None if in_progress else latest_open_case(session, contact.id)
         if case is None:
-            text = clean_text(message.text)
+            text = str(effect.answers.get("text") or "") or clean_text(message.text)
             triage = classify(text, effect.answers)
             report = Report(
                 ref=new_ref(),

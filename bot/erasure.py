@@ -59,7 +59,9 @@ def erase_contact(session: Session, contact: Contact, now: datetime) -> None:
         erase_case(session, case, now)
 
 
-def erase_case(session: Session, case: Case, now: datetime) -> None:
+def erase_case(
+    session: Session, case: Case, now: datetime, *, outcome: str = ERASED_OUTCOME
+) -> None:
     """Clear a case's personal fields and history details; close it if open. Other people's
     reports linked to it stay in the queue: the oldest becomes their new head."""
     assert case.id is not None
@@ -73,7 +75,7 @@ def erase_case(session: Session, case: Case, now: datetime) -> None:
     case.erased_at = now
     case.updated_at = now
     if case.status != CaseStatus.resolved:
-        case.status, case.resolved_at, case.outcome = CaseStatus.resolved, now, ERASED_OUTCOME
+        case.status, case.resolved_at, case.outcome = CaseStatus.resolved, now, outcome
         case.claimed_by, case.lease_expires_at = None, None
     session.exec(update(CaseEvent).where(col(CaseEvent.case_id) == case.id).values(data=None))
     session.add(CaseEvent(case_id=case.id, at=now, kind="erased", actor="system"))

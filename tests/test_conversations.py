@@ -471,3 +471,23 @@ def test_danger_words_count_even_after_saying_one_is_safe() -> None:
 
     assert danger(normalize("no estoy en peligro pero mi compañero esta sangrando")) is not None
     assert danger(normalize("no estoy en peligro")) is None
+
+
+def test_asking_for_a_person_mid_report_keeps_that_report(
+    database: Database, hotline: Hotline
+) -> None:
+    """A new report cut short by 'humano' becomes its own case with what was said so far."""
+    person = chat(hotline, database, "second-report")
+    person.send("hola")
+    report(hotline, database, person, "1", "es")  # an earlier raid case
+    person.send("menu")
+    person.send("2")  # a detention report this time
+    for _ in range(6):
+        state = state_of(database, person)
+        if state.get("flow") == "detention" and state.get("answers"):
+            break
+        person.send(next_answer(hotline, state, "es"))
+    person.send("humano")
+    cases = cases_of(database)
+    assert [c.flow for c in cases] == ["raid", "detention"]
+    assert cases[1].answers is not None and cases[1].answers.get("human_requested")

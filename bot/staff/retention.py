@@ -19,7 +19,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import exists, or_
+from sqlalchemy import and_, exists, or_
 from sqlmodel import col, select, update
 
 from bot.cases import OPEN_STATUSES
@@ -51,13 +51,19 @@ def purge_expired(db: Database, *, now: datetime, retention_days: int) -> dict[s
     return counts
 
 
+EXPIRED_OUTCOME = "expired_no_reply"  # a waiting case the retention period closed
+
+
 def _erase_cases(db: Database, now: datetime, cutoff: datetime) -> int:
     query = (
         select(Case)
         .where(
-            Case.status == CaseStatus.resolved,
             col(Case.erased_at).is_(None),
-            col(Case.resolved_at) < cutoff,
+            or_(
+                and_(col(Case.status) == CaseStatus.resolved, col(Case.resolved_at) < cutoff),
+                # Answered by staff, and the person never wrote back in the whole period.
+                and_(col(Case.status) == CaseStatus.waiting, col(Case.updated_at) < cutoff),
+            ),
         )
         .limit(BATCH)
     )
@@ -66,7 +72,7 @@ def _erase_cases(db: Database, now: datetime, cutoff: datetime) -> int:
     with db.write() as session:
         cases = list(session.exec(query).all())
         for case in cases:
-            erase_case(session, case, now)
+            erase_case(session, case, now, outcome=EXPIRED_OUTCOME)
     return len(cases)
 
 

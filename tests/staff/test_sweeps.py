@@ -236,3 +236,19 @@ def test_alert_rows_are_plain_outbox_rows(database: Database) -> None:
         contact = session.get(Contact, row.contact_id)
     assert contact is not None and contact.address == "+13105550777"
     assert (row.channel, row.status) == ("sms", "pending")
+
+
+def test_retention_closes_cases_the_person_never_answered(database: Database) -> None:
+    """A case waiting for the person for the whole period is erased; an unhandled open one
+    is not (a report no one answered must not silently disappear)."""
+    seed_desks(database)
+    old = NOW - timedelta(days=100)
+    waiting = new_case(
+        database, status="waiting", summary="se llevaron a mi papá", created_at=old, updated_at=old
+    )
+    untouched = new_case(database, status="open", summary="redada", created_at=old, updated_at=old)
+    purge_expired(database, now=NOW, retention_days=90)
+    gone, kept = get_case(database, waiting), get_case(database, untouched)
+    assert gone.summary is None and gone.status == "resolved"
+    assert gone.outcome == "expired_no_reply"
+    assert kept.summary == "redada" and kept.status == "open"
