@@ -29,6 +29,7 @@ GSM7_BASIC: Final = frozenset(
 )
 GSM7_EXTENSION: Final = frozenset("\f^{}\\[~]|€")
 SMS_MAX_SEGMENTS: Final = 2
+TELEGRAM_MAX_CHARS: Final = 4096
 WHATSAPP_MAX_CHARS: Final = 1600
 TELEGRAM_CALLBACK_BYTES: Final = 64
 _SMS_FOLD: Final = str.maketrans(
@@ -157,10 +158,18 @@ def _longest_prefix(word: str, max_segments: int) -> int:
 
 def render_whatsapp(reply: Reply) -> list[str]:
     """WhatsApp bodies: numbered options, split only past Twilio's 1,600 characters."""
-    body = numbered(reply)
-    if len(body) <= WHATSAPP_MAX_CHARS:
-        return [body]
-    return [body[i : i + WHATSAPP_MAX_CHARS] for i in range(0, len(body), WHATSAPP_MAX_CHARS)]
+    return split_text(numbered(reply), WHATSAPP_MAX_CHARS)
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Cut text into pieces of at most `limit` characters, at a line or word break if any."""
+    parts: list[str] = []
+    while len(text) > limit:
+        cut = max(text.rfind("\n", 0, limit), text.rfind(" ", 0, limit))
+        cut = cut if cut > 0 else limit
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    return [*parts, text] if text or not parts else parts
 
 
 def render_terminal(reply: Reply) -> str:
@@ -195,7 +204,7 @@ def render_telegram(reply: Reply) -> TelegramMessage:
     buttons = tuple((o.label, callback_data(o.value)) for o in reply.options)
     per_row = 2 if buttons and all(len(label) <= 16 for label, _ in buttons) else 1
     rows = tuple(buttons[i : i + per_row] for i in range(0, len(buttons), per_row))
-    return TelegramMessage(reply.text[:4096], rows)
+    return TelegramMessage(reply.text, rows)
 
 
 def render(channel: Channel, replies: Sequence[Reply]) -> list[Reply]:
@@ -209,8 +218,11 @@ def render(channel: Channel, replies: Sequence[Reply]) -> list[Reply]:
         elif channel == "terminal":
             out.append(Reply(numbered(reply), reply.options))
         elif channel == "telegram":
-            message = render_telegram(reply)
-            out.append(Reply(message.text, reply.options))
+            # One outbox row per message Telegram takes (4,096 characters), so a retry never
+            # repeats a part already delivered; the buttons go with the last part.
+            parts = split_text(render_telegram(reply).text, TELEGRAM_MAX_CHARS)
+            out.extend(Reply(p) for p in parts[:-1])
+            out.append(Reply(parts[-1], reply.options))
         else:
             out.append(reply)
     return out

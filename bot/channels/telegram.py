@@ -36,6 +36,7 @@ from bot.delivery import OptedOutError, RateLimiter, RetryLater
 from bot.errors import ChannelSendError, PermanentSendError
 from bot.models import OutboundMessage, utcnow
 from bot.outbox import Claim
+from bot.render import split_text
 from bot.types import as_lang
 
 from .common import Services, accept, log_id
@@ -157,17 +158,6 @@ def keyboard(options: list[dict[str, str]]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows)
 
 
-def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Cut text into pieces of at most `limit` characters, at a line or word break if any."""
-    parts: list[str] = []
-    while len(text) > limit:
-        cut = max(text.rfind("\n", 0, limit), text.rfind(" ", 0, limit))
-        cut = cut if cut > 0 else limit
-        parts.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
-    return [*parts, text] if text or not parts else parts
-
-
 class TelegramTransport:
     """Sends outbox rows with the PTB bot: ~30 messages/s overall, 1/s per chat."""
 
@@ -186,7 +176,7 @@ class TelegramTransport:
 
     async def send(self, claim: Claim, address: str) -> str | None:
         """Send the text (split at 4096) with the buttons on the last piece."""
-        parts = split_text(claim.text)
+        parts = split_text(claim.text, TEXT_LIMIT)
         sent: Message | None = None
         try:
             for index, part in enumerate(parts):

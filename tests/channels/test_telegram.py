@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.channels.telegram import keyboard, split_text
+from bot.channels.telegram import keyboard
 from bot.db import Database
 from bot.models import InboundStatus, OutboundStatus
+from bot.render import split_text
 from tests.fakes.engine import EchoEngine
 from tests.fakes.server import LiveServer
 from tests.fakes.telegram_api import FakeBotAPI
@@ -239,7 +240,7 @@ def test_split_text_cuts_at_word_breaks() -> None:
     text = "uno dos tres cuatro cinco seis"
     parts = split_text(text, limit=10)
     assert all(len(p) <= 10 for p in parts) and " ".join(parts) == text
-    assert split_text("") == [""]
+    assert split_text("", limit=10) == [""]
 
 
 async def test_blocking_the_bot_is_an_opt_out_until_the_person_writes_again(

@@ -172,3 +172,15 @@ def test_whatsapp_terminal_and_render() -> None:
     parts = render("sms", [long])
     assert len(parts) > 1 and parts[-1].options == reply.options
     assert all(not p.options for p in parts[:-1])
+
+
+def test_a_long_telegram_reply_becomes_whole_messages_with_buttons_on_the_last() -> None:
+    """Nothing is cut off: a 9,000-character reply is three messages, buttons on the last."""
+    from bot.engine.model import Option
+    from bot.render import render
+
+    text = " ".join(f"palabra{n}" for n in range(1000))  # about 9,000 characters
+    parts = render("telegram", [Reply(text, (Option("Sí", "yes"),))])
+    assert len(parts) == 3 and all(len(p.text) <= 4096 for p in parts)
+    assert " ".join(p.text for p in parts) == text
+    assert [bool(p.options) for p in parts] == [False, False, True]
