@@ -61,10 +61,9 @@ from bot.models import (
     Conversation,
     InboundMessage,
     InboundStatus,
-    OutboundMessage,
     utcnow,
 )
-from bot.render import render
+from bot.outgoing import queue_replies
 from bot.routing import DeskDirectory, extract_location, load_desks
 from bot.sla import SlaTargets
 from bot.triage import classify
@@ -427,26 +426,16 @@ class Hotline:
     ) -> list[int]:
         """Render the replies for the contact's channel and store them in the outbox."""
         assert contact.id is not None
-        rows = [
-            OutboundMessage(
-                contact_id=contact.id,
-                channel=contact.channel,
-                inbound_id=inbound_id,
-                seq=seq,
-                case_id=case_id,
-                text=part.text,
-                options=[{"label": o.label, "value": o.value} for o in part.options],
-                created_at=now,
-                next_attempt_at=now,
-                updated_at=now,
-            )
-            for seq, part in enumerate(
-                render(as_channel(str(render_as or contact.channel)), replies)
-            )
-        ]
-        session.add_all(rows)
-        session.flush()
-        return [row.id for row in rows if row.id is not None]
+        return queue_replies(
+            session,
+            contact_id=contact.id,
+            channel=contact.channel,
+            replies=replies,
+            now=now,
+            inbound_id=inbound_id,
+            case_id=case_id,
+            render_as=str(render_as) if render_as else None,
+        )
 
 
 def _inbound(message: InboundMessage, payload: dict[str, Any]) -> Inbound:

@@ -25,25 +25,19 @@ from bot.models import (
     Desk,
     Incident,
     IncidentState,
-    OutboundMessage,
     Staff,
 )
-from bot.render import render
+from bot.outgoing import queue_replies
 from bot.staff.access import audit, is_supervisor, may_see_incident, require_case
 from bot.staff.errors import Invalid
 from bot.staff.queue import renew_lease
 from bot.staff.schemas import CANNED, OUTCOMES
-from bot.types import CHANNELS, LANGS, PRIORITIES, Channel, Lang
+from bot.types import LANGS, PRIORITIES, Lang
 
 
 def as_lang(value: str) -> Lang:
     """A supported language code (Spanish when unknown)."""
     return next((lang for lang in LANGS if lang == value), "es")
-
-
-def channel_of(value: str) -> Channel:
-    """A known channel (the web chat when unknown)."""
-    return next((channel for channel in CHANNELS if channel == value), "web")
 
 
 def case_for(session: Session, staff: Staff, ref: str, *, lock: bool = True) -> Case:
@@ -118,21 +112,15 @@ def reply(
     if contact is None or contact.address is None:
         raise IllegalTransition("the person can no longer be reached")
     assert contact.id is not None
-    rows = [
-        OutboundMessage(
-            contact_id=contact.id,
-            channel=contact.channel,
-            case_id=case.id,
-            seq=seq,
-            text=part.text,
-            created_at=now,
-            next_attempt_at=now,
-            updated_at=now,
-        )
-        for seq, part in enumerate(render(channel_of(contact.channel), [Reply(body)]))
-    ]
-    session.add_all(rows)
-    session.flush()
+    ids = queue_replies(
+        session,
+        contact_id=contact.id,
+        channel=contact.channel,
+        replies=[Reply(body)],
+        now=now,
+        case_id=case.id,
+        kind="staff",
+    )
     if case.first_response_at is None:
         case.first_response_at = now
     case.status, case.lease_expires_at, case.updated_at = CaseStatus.waiting, None, now
@@ -146,7 +134,7 @@ def reply(
         {"text": body, **({"canned": canned} if canned else {})},
     )
     audit(session, staff, "reply", now, case=case, detail={"canned": canned} if canned else None)
-    return [row.id for row in rows if row.id is not None]
+    return ids
 
 
 def transfer(

@@ -33,9 +33,9 @@ from bot.db import Database
 from bot.engine.model import Reply
 from bot.erasure import ERASED_OUTCOME
 from bot.marks import claim_mark
-from bot.models import Case, CaseStatus, Contact, Desk, OutboundMessage
-from bot.render import render
-from bot.staff.actions import as_lang, channel_of, raise_priority
+from bot.models import Case, CaseStatus, Contact, Desk
+from bot.outgoing import queue_replies
+from bot.staff.actions import as_lang, raise_priority
 from bot.staff.queue import release_expired_leases
 from bot.staff.retention import purge_expired
 from bot.staff.views import desk_figures
@@ -74,20 +74,16 @@ def _alert(session: Session, targets: Sequence[AlertTarget], text: str, now: dat
     for target in targets:
         contact = get_or_create_contact(session, target.channel, target.address, now, ALERT_LANG)
         assert contact.id is not None
-        for seq, part in enumerate(render(channel_of(target.channel), [Reply(text)])):
-            session.add(
-                OutboundMessage(
-                    contact_id=contact.id,
-                    channel=target.channel,
-                    seq=seq,
-                    text=part.text,
-                    created_at=now,
-                    next_attempt_at=now,
-                    updated_at=now,
-                    kind="alert",
-                )
+        count += len(
+            queue_replies(
+                session,
+                contact_id=contact.id,
+                channel=target.channel,
+                replies=[Reply(text)],
+                now=now,
+                kind="alert",
             )
-            count += 1
+        )
     return count
 
 
@@ -171,19 +167,14 @@ def send_followups(db: Database, *, now: datetime, after: timedelta = FOLLOWUP_A
                 continue
             assert contact.id is not None
             text = i18n.t("staff.followup", as_lang(case.lang), ref=case.ref)
-            for seq, part in enumerate(render(channel_of(contact.channel), [Reply(text)])):
-                session.add(
-                    OutboundMessage(
-                        contact_id=contact.id,
-                        channel=contact.channel,
-                        case_id=case.id,
-                        seq=seq,
-                        text=part.text,
-                        created_at=now,
-                        next_attempt_at=now,
-                        updated_at=now,
-                    )
-                )
+            queue_replies(
+                session,
+                contact_id=contact.id,
+                channel=contact.channel,
+                replies=[Reply(text)],
+                now=now,
+                case_id=case.id,
+            )
             record_event(session, case, "followup", "system", now)
             sent += 1
     if sent:
