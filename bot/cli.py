@@ -110,15 +110,17 @@ def route_location(location: str = typer.Argument(..., help="A ZIP code or a pla
 
 def _database(settings: Settings) -> Database:
     """The configured database, migrated, with desks in place and keys installed."""
+    from bot.cases import sync_desks
     from bot.config import load_secret_key
-    from bot.conversations import Hotline
     from bot.crypto import install_keyring
     from bot.migrate import upgrade
+    from bot.routing import load_desks
 
     install_keyring(load_secret_key(settings))
     upgrade(settings.resolved_database_url)
     db = Database(settings.resolved_database_url)
-    Hotline.load(settings).prepare(db)
+    with db.write() as session:  # desks only: no need to load flows and catalogs here
+        sync_desks(session, load_desks())
     return db
 
 
