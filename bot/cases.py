@@ -1,9 +1,12 @@
-"""The case service: the only writer of cases and their history.
+"""The case service: the only writer of cases' contents (statuses move in `bot.lifecycle`).
 
-`open_case` turns a finished report into a case: triage (intent, priority, reasons), location
-resolution, routing to a desk (with `central` in front of closed or overloaded desks for
-critical cases), a first-response deadline, and linking — raid reports close in place and
-time join one incident, and reports about the same detained person join one case.
+`save_report` is case first: the first message that reports something opens the case, in
+status `intake`, and every later answer updates the same case — triage (intent, priority,
+reasons), location resolution, routing to a desk (with `central` in front of closed or
+overloaded desks for critical cases), a first-response deadline. When the flow ends the case
+leaves intake and is linked: raid reports close in place and time join one incident, and
+reports about the same detained person join one case. A report made before the privacy
+notice is accepted is *anonymous*: intent, priority, desk and a coarse place, no words.
 """
 
 from __future__ import annotations
@@ -15,16 +18,19 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from bot import lifecycle
 from bot.crypto import lookup_hash
-from bot.models import Case, CaseEvent, CaseStatus, Desk, Incident
+from bot.lifecycle import record as record_event
+from bot.models import Case, CaseStatus, Desk, Incident
 from bot.routing import DeskDirectory, Location, extract_location, resolve_location, route
 from bot.routing.incidents import person_key
 from bot.sla import SlaTargets, first_response_due
 from bot.triage import classify
-from bot.types import PRIORITY_RANK, Intent
+from bot.types import PRIORITY_RANK, Intent, Priority
 
+__all__ = ["record_event"]  # re-exported: the one way to append a case event
 REOPEN_WITHIN = timedelta(days=7)
-OPEN_STATUSES = (CaseStatus.open, CaseStatus.claimed, CaseStatus.waiting)
+OPEN_STATUSES = lifecycle.ACTIVE
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,21 +46,22 @@ class Report:
     answers: Mapping[str, Any]
     text: str  # the person's own words, joined
     sender_phone: str | None = None  # SMS / WhatsApp: the area code is a weak location hint
+    step: str | None = None  # the flow step reached; None when the report is complete
+    anonymous: bool = False  # privacy notice not accepted: no words, no contact, coarse place
+    floor: Priority | None = None  # at least this urgent (a panic alert)
 
 
-def record_event(
-    session: Session,
-    case: Case,
-    kind: str,
-    actor: str,
-    now: datetime,
-    data: dict[str, Any] | None = None,
-) -> CaseEvent:
-    """Append one entry to the case's history."""
-    assert case.id is not None
-    event = CaseEvent(case_id=case.id, at=now, kind=kind, actor=actor, data=data)
-    session.add(event)
-    return event
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """What triage and routing make of a report as it stands."""
+
+    intent: Intent
+    priority: Priority
+    reasons: list[str]
+    location: Location | None
+    desk_id: str
+    also_central: bool
+    needs_review: bool
 
 
 def locate(report: Report) -> Location | None:
@@ -86,6 +93,57 @@ def open_critical_counts(session: Session) -> dict[str, int]:
     return {desk: int(count) for desk, count in rows}
 
 
+def assess(session: Session, report: Report, desks: DeskDirectory, now: datetime) -> Assessment:
+    """Triage and route the report as it stands."""
+    answers = {**report.answers, "flow": report.flow}
+    triage = classify(report.text, answers, now=now)
+    priority: Priority = triage.priority
+    reasons = list(triage.reasons)
+    if report.floor is not None and PRIORITY_RANK[report.floor] < PRIORITY_RANK[priority]:
+        priority = report.floor
+        reasons.append(f"raised to {priority}: alert sent by the person")
+    location = locate(report)
+    counts = open_critical_counts(session) if priority == "critical" else None
+    decision = route(location, priority, now, counts)
+    reasons += decision.reasons
+    if location is not None:
+        reasons.append(f"location: {location.method}, confidence {location.confidence}")
+    if report.anonymous:  # no quoted words before the person agreed to us keeping them
+        reasons = [r for r in reasons if "'" not in r and '"' not in r]
+        reasons.append("privacy notice not accepted yet: no words or contact kept")
+    return Assessment(
+        intent=report.intent or triage.intent,
+        priority=priority,
+        reasons=reasons,
+        location=location,
+        desk_id=desks.get(decision.desk_id).id,
+        also_central=decision.also_central,
+        needs_review=bool(getattr(triage, "needs_review", False)),
+    )
+
+
+def save_report(
+    session: Session,
+    *,
+    report: Report,
+    desks: DeskDirectory,
+    targets: SlaTargets,
+    now: datetime,
+) -> Case:
+    """Open the report's case (in intake while the person is still answering) or bring the
+    existing one up to date; a complete report leaves intake and is linked."""
+    case = find_case(session, report.ref)
+    if case is None:
+        case = _create(session, report, desks, targets, now)
+    elif case.status == CaseStatus.erased or case.erased_at is not None:
+        return case
+    else:
+        _update(session, case, report, desks, targets, now)
+    if report.step is None:
+        _finish_intake(session, case, now)
+    return case
+
+
 def open_case(
     session: Session,
     *,
@@ -94,41 +152,36 @@ def open_case(
     targets: SlaTargets,
     now: datetime,
 ) -> Case:
-    """Triage, route and store a report as a case (linked to an earlier one where it belongs)."""
-    answers = {**report.answers, "flow": report.flow}
-    triage = classify(report.text, answers, now=now)
-    intent = report.intent or triage.intent
-    location = locate(report)
-    counts = open_critical_counts(session) if triage.priority == "critical" else None
-    decision = route(location, triage.priority, now, counts)
-    desk = desks.get(decision.desk_id)
-    reasons = [*triage.reasons, *decision.reasons]
-    if location is not None:
-        reasons.append(f"location: {location.method}, confidence {location.confidence}")
+    """Store a complete report as a case at once (hand-overs to a person, staff tools)."""
+    return save_report(session, report=report, desks=desks, targets=targets, now=now)
+
+
+def _create(
+    session: Session, report: Report, desks: DeskDirectory, targets: SlaTargets, now: datetime
+) -> Case:
+    verdict = assess(session, report, desks, now)
+    desk = desks.get(verdict.desk_id)
+    location = verdict.location
     case = Case(
         ref=report.ref,
-        contact_id=report.contact_id,
+        contact_id=None if report.anonymous else report.contact_id,
         channel=report.channel,
         lang=report.lang,
+        status=CaseStatus.intake,
+        intake_step=report.step or "",
         desk_id=desk.id,
-        also_central=decision.also_central,
+        also_central=verdict.also_central,
         flow=report.flow,
-        intent=intent,
-        priority=triage.priority,
-        priority_rank=PRIORITY_RANK[triage.priority],
-        reasons=reasons,
-        answers=dict(answers),
-        summary=report.text or None,
-        location_label=location.label if location else None,
-        location_confidence=location.confidence if location else None,
-        zip=location.zip if location else None,
-        lat=round(location.lat, 2) if location and location.lat is not None else None,
-        lon=round(location.lon, 2) if location and location.lon is not None else None,
-        person_hash=_person_hash(answers) if intent == "detention" else None,
+        intent=verdict.intent,
+        priority=verdict.priority,
+        priority_rank=PRIORITY_RANK[verdict.priority],
+        needs_review=verdict.needs_review,
+        reasons=verdict.reasons,
         created_at=now,
         updated_at=now,
-        sla_due_at=first_response_due(triage.priority, now, desk.timezone, targets),
+        sla_due_at=first_response_due(verdict.priority, now, desk.timezone, targets),
     )
+    _fill(case, report, location)
     session.add(case)
     session.flush()
     record_event(
@@ -137,10 +190,84 @@ def open_case(
         "created",
         "person",
         now,
-        {"intent": intent, "priority": triage.priority, "reasons": reasons},
+        {
+            "intent": verdict.intent,
+            "priority": verdict.priority,
+            "reasons": verdict.reasons,
+            "step": report.step,
+            "anonymous": report.anonymous,
+        },
     )
-    _link(session, case, now)
     return case
+
+
+def _fill(case: Case, report: Report, location: Location | None) -> None:
+    """Put what the person said on the case, or only a coarse place when anonymous."""
+    answers = {**report.answers, "flow": report.flow}
+    if report.anonymous:
+        case.answers, case.summary, case.zip, case.lat, case.lon = None, None, None, None, None
+        coarse = location.city and f"{location.city}, {location.state}" if location else None
+        case.location_label = coarse or (location.state if location else None)
+        case.location_confidence = location.confidence if location else None
+        return
+    case.contact_id = report.contact_id
+    case.answers = dict(answers)
+    case.summary = report.text or None
+    case.location_label = location.label if location else None
+    case.location_confidence = location.confidence if location else None
+    case.zip = location.zip if location else None
+    case.lat = round(location.lat, 2) if location and location.lat is not None else None
+    case.lon = round(location.lon, 2) if location and location.lon is not None else None
+    case.person_hash = _person_hash(answers) if case.intent == "detention" else None
+
+
+def _update(
+    session: Session,
+    case: Case,
+    report: Report,
+    desks: DeskDirectory,
+    targets: SlaTargets,
+    now: datetime,
+) -> None:
+    """A new answer: the words join the case; priority may rise or fall and the desk may
+    change while nobody holds the case (each change is a case event)."""
+    verdict = assess(session, report, desks, now)
+    changes: dict[str, Any] = {}
+    if verdict.priority != case.priority:
+        changes["priority"] = [case.priority, verdict.priority]
+        desk = desks.get(case.desk_id)
+        case.priority, case.priority_rank = verdict.priority, PRIORITY_RANK[verdict.priority]
+        if case.first_response_at is None:
+            case.sla_due_at = first_response_due(verdict.priority, now, desk.timezone, targets)
+    movable = case.status in (CaseStatus.intake, CaseStatus.open) and case.parent_id is None
+    if verdict.desk_id != case.desk_id and movable:
+        changes["desk"] = [case.desk_id, verdict.desk_id]
+        case.desk_id = verdict.desk_id
+    case.also_central = case.also_central or verdict.also_central
+    if report.intent is None and verdict.intent != case.intent:
+        changes["intent"] = [case.intent, verdict.intent]
+        case.intent = verdict.intent
+    case.reasons, case.needs_review = verdict.reasons, verdict.needs_review
+    if case.intake_step is not None and report.step is not None:
+        case.intake_step = report.step
+    if not report.anonymous or case.answers is None:  # words once given are never wiped
+        _fill(case, report, verdict.location)
+    case.updated_at = now
+    if changes:
+        record_event(session, case, "triage_changed", "system", now, changes)
+
+
+def _finish_intake(session: Session, case: Case, now: datetime) -> None:
+    """The person answered the last question (or the report needs no questions)."""
+    if case.intake_step is None and case.status != CaseStatus.intake:
+        return
+    if case.status == CaseStatus.intake:
+        lifecycle.move(session, case, CaseStatus.open, actor="person", now=now)
+    else:  # staff already hold or answered it: intake ends, the status stays
+        case.intake_step = None
+        record_event(session, case, "intake_done", "person", now)
+    if case.parent_id is None and case.incident_id is None:
+        _link(session, case, now)
 
 
 def _person_hash(answers: Mapping[str, Any]) -> str | None:

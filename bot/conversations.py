@@ -19,15 +19,15 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot import i18n
+from bot import i18n, lifecycle
 from bot.cases import (
     Report,
     case_in_conversation,
     find_case,
     latest_open_case,
-    open_case,
     record_event,
     reopen_on_message,
+    save_report,
     sync_desks,
 )
 from bot.config import PROJECT_ROOT, Settings
@@ -46,9 +46,9 @@ from bot.engine.model import (
     Inbound,
     LookupStatus,
     Media,
-    OpenCase,
     Reply,
     RequestHuman,
+    SaveReport,
 )
 from bot.engine.refs import new_ref
 from bot.engine.text import normalize
@@ -323,7 +323,7 @@ class Hotline:
         """Carry out one effect; return any replies the service itself owes the person."""
         assert contact.id is not None
         lang = state.lang
-        if isinstance(effect, OpenCase):
+        if isinstance(effect, SaveReport):
             report = Report(
                 ref=effect.ref,
                 contact_id=contact.id,
@@ -334,14 +334,17 @@ class Hotline:
                 answers=effect.answers,
                 text=effect.text,
                 sender_phone=message.sender if contact.channel in ("sms", "whatsapp") else None,
+                step=None if effect.done else (effect.step or ""),
+                anonymous=effect.anonymous,
+                floor=effect.floor,
             )
-            open_case(session, report=report, desks=self.desks, targets=self.sla, now=now)
+            save_report(session, report=report, desks=self.desks, targets=self.sla, now=now)
             return []
         if isinstance(effect, RequestHuman):
             return [self._request_human(session, effect, contact, message, lang, now)]
         if isinstance(effect, LookupStatus):
             case = find_case(session, effect.ref)
-            if case is None or case.contact_id != contact.id:
+            if case is None or (case.contact_id != contact.id and not effect.own):
                 return [Reply(i18n.t("status.not_found", lang, ref=effect.ref))]
             return [Reply(i18n.t(f"status.{case.status}", lang, ref=case.ref))]
         if isinstance(effect, AttachEvidence):
@@ -370,30 +373,32 @@ class Hotline:
         lang: Lang,
         now: datetime,
     ) -> Reply:
-        """Flag the person's open case for a human, or open one. A report in progress (a flow
-        with answers) becomes a case of its own, so what they already told us is not lost."""
+        """Flag the person's case for a human, or open one. A report in progress keeps its
+        case (opened at its first message) or becomes one now, with everything said so far;
+        either way intake ends there and staff take it from the queue."""
         assert contact.id is not None
         in_progress = bool(effect.flow and effect.answers)
-        case = None if in_progress else latest_open_case(session, contact.id)
-        if case is None:
+        case = find_case(session, effect.ref) if effect.ref else None
+        if case is None and not in_progress:
+            case = latest_open_case(session, contact.id)
+        if case is None or in_progress:
             text = str(effect.answers.get("text") or "") or clean_text(message.text)
-            triage = classify(text, effect.answers)
             report = Report(
-                ref=new_ref(),
+                ref=case.ref if case is not None else new_ref(),
                 contact_id=contact.id,
                 channel=contact.channel,
                 lang=lang,
                 flow=effect.flow or "human",
-                intent=triage.intent,
+                intent=None if case is not None else classify(text, effect.answers).intent,
                 answers={**effect.answers, "human_requested": True, "reason": effect.reason},
                 text=text,
                 sender_phone=message.sender if contact.channel in ("sms", "whatsapp") else None,
             )
-            case = open_case(session, report=report, desks=self.desks, targets=self.sla, now=now)
-        else:
-            case.status = CaseStatus.open if case.status == CaseStatus.waiting else case.status
-            case.updated_at = now
-            record_event(session, case, "human_requested", "person", now, {"reason": effect.reason})
+            case = save_report(session, report=report, desks=self.desks, targets=self.sla, now=now)
+        elif case.status == CaseStatus.waiting:
+            lifecycle.move(session, case, CaseStatus.open, actor="person", now=now)
+        case.updated_at = now
+        record_event(session, case, "human_requested", "person", now, {"reason": effect.reason})
         return Reply(i18n.t("human.requested", lang, ref=case.ref))
 
     def _record_failure(

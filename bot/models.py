@@ -43,10 +43,14 @@ class OutboundStatus(StrEnum):
 
 
 class CaseStatus(StrEnum):
+    """Where a case stands; every move between these goes through `bot.lifecycle.move`."""
+
+    intake = "intake"  # the person is still answering (or stopped); already in the queue
     open = "open"  # in the desk's queue
     claimed = "claimed"  # a staff member holds it under a lease
     waiting = "waiting"  # answered; waiting for the person
     resolved = "resolved"
+    erased = "erased"  # the person's data was erased; kept only as a count
 
 
 class IncidentState(StrEnum):
@@ -221,6 +225,9 @@ class Case(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=40)
     followup_sent_at: datetime | None = None  # "did you get the help you needed?"
     erased_at: datetime | None = None
+    # While the person is still answering: the flow step reached (None once intake ends).
+    intake_step: str | None = Field(default=None, max_length=40)
+    needs_review: bool = False  # triage was unsure: staff check intent and priority first
 
 
 class CaseEvent(SQLModel, table=True):

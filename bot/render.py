@@ -6,7 +6,8 @@ whole message to UCS-2: 70, then 67 per segment. In Spanish ñ é ü ¿ ¡ are G
 á í ó ú are not, so `render_sms` by default writes a, i, o, u instead when that is the only
 thing keeping a message out of GSM-7 (a product choice: half the cost, same readability).
 
-`render(channel, replies)` is what the service stores in the outbox: SMS, WhatsApp and the
+`render(channel, replies)` is what the service stores in the outbox — first joined into one
+message per turn (`one_per_turn`), since every send costs a provider slot. SMS, WhatsApp and the
 terminal get the options numbered in the text ("1) Sí"), split where needed, with the options
 kept on the last part for callers that list them; Telegram and the web chat keep the text
 plain and the options as buttons (Telegram callback data ≤ 64 UTF-8 bytes).
@@ -207,10 +208,26 @@ def render_telegram(reply: Reply) -> TelegramMessage:
     return TelegramMessage(reply.text, rows)
 
 
-def render(channel: Channel, replies: Sequence[Reply]) -> list[Reply]:
-    """The messages `channel` sends for `replies`, in order (see the module docstring)."""
-    out: list[Reply] = []
+def one_per_turn(replies: Sequence[Reply]) -> list[Reply]:
+    """Everything said in one turn as one message: texts joined line by line, the options
+    of the last part kept. A reply with options ends a message (its numbered options must
+    close the text), so only replies before it are joined into it."""
+    merged: list[Reply] = []
     for reply in replies:
+        if merged and not merged[-1].options and reply.text:
+            last = merged[-1]
+            text = f"{last.text}\n{reply.text}" if last.text else reply.text
+            merged[-1] = Reply(text, reply.options)
+        else:
+            merged.append(reply)
+    return merged
+
+
+def render(channel: Channel, replies: Sequence[Reply]) -> list[Reply]:
+    """The messages `channel` sends for `replies`, in order (see the module docstring):
+    one message per turn where it fits, so a turn costs one provider send."""
+    out: list[Reply] = []
+    for reply in one_per_turn(replies):
         if channel in ("sms", "whatsapp"):
             parts = render_sms(reply) if channel == "sms" else render_whatsapp(reply)
             out.extend(Reply(p) for p in parts[:-1])

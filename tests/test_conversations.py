@@ -104,13 +104,13 @@ def next_answer(hotline: Hotline, state: dict[str, Any], lang: str) -> str:
 def report(
     hotline: Hotline, database: Database, person: TerminalChat, first: str, lang: str
 ) -> tuple[Case, list[str]]:
-    """Talk until a case exists; return it and every reply text seen."""
+    """Talk until a new case finished intake; return it and every reply text seen."""
     seen: list[str] = []
     text, before = first, len(cases_of(database))
     for _ in range(MAX_TURNS):
         seen += [str(r["text"]) for r in person.send(text)]
         found = cases_of(database)
-        if len(found) > before:
+        if len(found) > before and found[-1].intake_step is None:
             return found[-1], seen
         text = next_answer(hotline, state_of(database, person), lang)
     last = "\n".join(seen[-6:])
@@ -226,17 +226,23 @@ def test_flood_is_stored_answered_once_and_not_run(tmp_path: Path, database: Dat
 def test_bad_input_mid_flow_gets_a_short_answer_and_keeps_the_place(
     database: Database, hotline: Hotline
 ) -> None:
-    """Empty, 10,000 characters, emoji only and control characters keep the flow's step."""
+    """Empty, 10,000 characters, emoji only and control characters each get a short answer;
+    the privacy notice is never asked a third time in a row, and a later yes resumes."""
     person = chat(hotline, database, "messy")
     person.send("hola")
-    person.send("2")
+    notice = str(person.send("2")[-1]["text"])
     place = (state_of(database, person)["flow"], state_of(database, person)["step"])
+    asked = 1
     for text in ("", "a" * 10_000, "😭😭😭", "\x00\x07\x1b[31m"):
         replies = person.send(text)
         assert replies, f"no answer to {text[:10]!r}"
         assert all(len(str(r["text"])) < 1000 for r in replies)
+        asked += sum(notice in str(r["text"]) for r in replies)
+    assert asked <= 2
+    person.send("2")  # the detention report again from the menu
+    person.send("si")
     now_at = (state_of(database, person)["flow"], state_of(database, person)["step"])
-    assert now_at[0] == place[0]
+    assert now_at[0] == place[0] and now_at[1] != place[1]
 
 
 def test_a_restart_resumes_the_conversation(

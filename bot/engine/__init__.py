@@ -22,10 +22,10 @@ from bot.engine.model import (
     Inbound,
     LookupStatus,
     Media,
-    OpenCase,
     Option,
     Reply,
     RequestHuman,
+    SaveReport,
     Step,
 )
 from bot.engine.refs import find_ref, format_ref, is_ref, new_ref, normalize_ref, ref_from_int
@@ -48,10 +48,10 @@ __all__ = [
     "Inbound",
     "LookupStatus",
     "Media",
-    "OpenCase",
     "Option",
     "Reply",
     "RequestHuman",
+    "SaveReport",
     "Step",
     "StepSpec",
     "advance",

@@ -4,6 +4,8 @@
     atrás/back               previous question  cancelar/cancel       leave the flow
     english/español/idioma   language           estado/status [ref]   case status
     humano/agente/persona    talk to a person   borrar/delete         erase my data (confirmed)
+    derechos/rights          what to do if agents come (then the current question again)
+    alerta/pánico/sos        panic alert: 911 first, a critical case at once with the last place
 
 A command must be the whole message ("help" inside a sentence is an answer, not a command).
 """
@@ -23,6 +25,7 @@ from bot.engine.model import (
     Option,
     Reply,
     RequestHuman,
+    SaveReport,
 )
 from bot.engine.refs import find_ref
 from bot.engine.text import normalize, starts_with_any, words
@@ -62,9 +65,15 @@ COMMANDS: Final = {
         "borrar, delete, erase, borrar mis datos, delete my data, erase my data, eliminar,"
         "eliminar mis datos, borrar todo, delete everything, borrar datos"
     ),
+    "rights": words(
+        "derechos, mis derechos, sus derechos, rights, my rights, know your rights,"
+        "conozca sus derechos, que derechos tengo, what are my rights"
+    ),
+    "panic": words("alerta, panico, pánico, sos, s o s, panic, alert, boton de alerta, mayday"),
 }
 # Something typed as a reference that is not one: "HL 12", "estado 123", "7k4m2".
 _REF_ATTEMPT: Final = re.compile(r"\bhl\b|\bhl\w+|\b(?=\w*\d)\w{3,}\b")
+PRIVACY_LATER: Final = "privacy_later"  # asked twice without an answer; a later "sí" resumes
 _LOOKUP: Final = {p: name for name, phrases in COMMANDS.items() for p in phrases if p}
 
 
@@ -115,6 +124,49 @@ def run(turn: Turn, name: str) -> None:
     elif name == "erase":
         turn.update(pending="erase", misses=0)
         walk.show_pending(turn, "erase")
+    elif name == "rights":
+        for key in keys.RIGHTS:
+            turn.say(key)
+        walk.resume(turn)
+    elif name == "panic":
+        panic(turn)
+
+
+def panic(turn: Turn) -> None:
+    """The alert button without an app: 911 first, then a critical case at once with the
+    last place we know, and its reference. Works before the privacy notice (no words kept)."""
+    state = turn.state
+    if not any(r.text == turn.t(keys.EMERGENCY) for r in turn.replies):
+        turn.say(keys.EMERGENCY)
+    answers: dict[str, object] = {**state.answers, "danger_now": True}
+    if turn.inbound.location is not None:
+        lat, lon = turn.inbound.location
+        answers["location"] = {"lat": lat, "lon": lon, "raw": f"{lat:.5f},{lon:.5f}"}
+    turn.update(answers=answers, critical=True)
+    spec = turn.flows.specs.get(state.flow or "")
+    if spec is not None and spec.case_first:
+        ref = walk.save_report(turn, spec, floor="critical")
+        turn.say(keys.PANIC_OPENED, ref=ref)
+        walk.resume(turn)
+        return
+    ref = state.case_ref or turn.ctx.new_ref
+    place = {"location": answers["location"]} if "location" in answers else {}
+    turn.emit(
+        SaveReport(
+            ref=ref,
+            flow="panic",
+            intent=None,
+            answers={"flow": "panic", "lang": turn.lang, "danger_now": True, **place},
+            text="",
+            done=True,
+            anonymous=not state.privacy_accepted,
+            floor="critical",
+        )
+    )
+    turn.update(last_ref=ref)
+    turn.say(keys.PANIC_OPENED, ref=ref)
+    if state.flow or state.pending:
+        walk.resume(turn)
 
 
 def _back(turn: Turn) -> None:
@@ -151,7 +203,7 @@ def status(turn: Turn) -> None:
     ref = find_ref(turn.text) or (None if attempt else turn.state.last_ref)
     if ref:
         turn.update(pending=None, misses=0)
-        turn.emit(LookupStatus(ref))
+        turn.emit(LookupStatus(ref, own=ref in (turn.state.last_ref, turn.state.case_ref)))
         return
     turn.update(pending="status", misses=0)
     turn.say(keys.STATUS_INVALID if attempt else keys.STATUS_ASK)
@@ -164,30 +216,38 @@ def human(turn: Turn) -> None:
         turn.update(pending="privacy_human", misses=0)
         walk.show_pending(turn, "privacy_human")
         return
-    turn.emit(RequestHuman("asked", state.flow, dict(state.answers)))
+    turn.emit(RequestHuman("asked", state.flow, dict(state.answers), state.case_ref))
     turn.go_idle()
 
 
-def pending(turn: Turn) -> None:
-    """Read the answer to a pending question."""
-    kind, _, before = (turn.state.pending or "").partition(":")
-    if kind.startswith("privacy"):
+def pending(turn: Turn) -> bool:
+    """Read the answer to a pending question; False when the message is not an answer to
+    it after all and should be read as a new message (the caller does that)."""
+    kind = turn.state.pending or ""
+    if kind == PRIVACY_LATER:
+        if parse_yes_no(turn.norm) != "yes":
+            turn.go_idle(keep_text=True)
+            return False
+        _privacy(turn, "privacy")
+    elif kind.startswith("privacy"):
         _privacy(turn, kind)
     elif kind == "erase":
         _erase(turn)
     elif kind == "status":
         if find_ref(turn.text):
             status(turn)
-        else:
-            walk.miss(turn, Reply(turn.t(keys.STATUS_INVALID)))
+        elif not walk.pending_miss(turn, Reply(turn.t(keys.STATUS_INVALID))):
+            turn.menu(keys.STATUS_GIVE_UP)
     elif kind == "language":
         chosen = match_choice(prompts.choices(turn.flows.catalog, "language"), turn.norm)
         if chosen:
             set_language(turn, chosen)
-        else:
-            walk.miss(turn, _prompt_of(turn, "language"))
+        elif not walk.pending_miss(turn, _prompt_of(turn, "language")):
+            walk.resume(turn)  # keep the language they have
     else:
-        _stuck(turn, before)
+        turn.update(pending=None)
+        return False
+    return True
 
 
 def _prompt_of(turn: Turn, kind: str) -> Reply:
@@ -219,7 +279,10 @@ def _privacy(turn: Turn, kind: str) -> None:
             found = prefill(turn.flows, spec, turn.text, {}, turn.ctx.now) if spec else {}
             turn.update(answers={**found, **turn.state.answers, "text": text})
         options = (Option(turn.t(keys.ACCEPT), "yes"), Option(turn.t(keys.DECLINE), "no"))
-        walk.miss(turn, Reply(turn.t(keys.RETRY["consent"]), options))
+        if not walk.pending_miss(turn, Reply(turn.t(keys.RETRY["consent"]), options)):
+            # Asked twice: stop asking. Their words stay out of any case until they say yes.
+            turn.update(pending=PRIVACY_LATER if kind == "privacy" else None)
+            turn.say(keys.PRIVACY_LATER)
 
 
 def _erase(turn: Turn) -> None:
@@ -232,32 +295,6 @@ def _erase(turn: Turn) -> None:
         turn.update(pending=None, misses=0)
         turn.say(keys.ERASE_KEPT)
         walk.resume(turn)
-    else:
-        walk.miss(turn, _prompt_of(turn, "erase"))
-
-
-def _stuck(turn: Turn, before: str) -> None:
-    chosen = match_choice(prompts.choices(turn.flows.catalog, "stuck"), turn.norm)
-    if chosen == "retry":
-        turn.update(pending=before or None, misses=0)
+    elif not walk.pending_miss(turn, _prompt_of(turn, "erase")):
+        turn.say(keys.ERASE_KEPT)  # nothing is erased without a clear yes
         walk.resume(turn)
-    elif chosen == "human":
-        turn.update(pending=None)
-        human(turn)
-    elif chosen == "menu":
-        turn.menu()
-    elif not before and _answers_step(turn):
-        turn.update(pending=None)
-        walk.answer(turn)
-    else:
-        walk.show_pending(turn, "stuck")
-
-
-def _answers_step(turn: Turn) -> bool:
-    """True when the message, though not a stuck option, answers the current step after all."""
-    spec = turn.flows.specs.get(turn.state.flow or "")
-    step = turn.flows.step(turn.state.flow, turn.state.step)
-    if spec is None or step is None or step.kind not in walk.INPUT:
-        return False
-    parsed = walk.parse(turn, spec, step)
-    return parsed is not None and (not parsed.skipped or step.optional)

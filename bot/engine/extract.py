@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Final, Literal
 
 from bot.engine.flows import Flows, FlowSpec
-from bot.engine.match import STOP, Choice
+from bot.engine.match import NUMBER_WORDS, STOP, Choice
 from bot.engine.parsers import find_time, find_zip, parse_location
 from bot.engine.text import normalize, words
 from bot.types import Intent
@@ -208,10 +208,17 @@ def _value_for(
         return find_choice(options, norm) if step.prefill_from_text else None
     if isinstance(hinted, str | int | bool) and kind in ("text", "number", "yes_no"):
         return hinted
-    if kind == "yes_no" and spec.steps[step_id].prefill_yes:
+    phrases = spec.steps[step_id].prefill_yes
+    if kind in ("yes_no", "number") and phrases:
         padded = f" {norm} "
-        if not _mentions(padded, _NOBODY) and any(
-            f" {phrase} " in padded for phrase in spec.steps[step_id].prefill_yes
-        ):
+        said = next((p for p in phrases if f" {p} " in padded), None)
+        if said is None or _mentions(padded, _NOBODY):
+            return None
+        if kind == "yes_no":
             return True
+        # "se llevaron a 3" → 3; "se llevaron a mi hermano" → some, count unknown
+        after = padded.split(f" {said} ", 1)[1].split()[:3]
+        count = next((int(w) for w in after if w.isdigit()), None)
+        count = count if count is not None else NUMBER_WORDS.get(after[0]) if after else None
+        return count if count else {"approx": "some", "raw": text[:200]}
     return None

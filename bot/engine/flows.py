@@ -40,7 +40,7 @@ ALLOWED: Final[Mapping[str, frozenset[str]]] = {
     "choice": frozenset(_INPUT | {"options", "prefill_from_text", "reroute"}),
     "yes_no": frozenset(_INPUT | {"branches", "prefill_yes"}),
     "consent": frozenset(_INPUT | {"branches"}),
-    "number": frozenset(_INPUT | {"min", "max"}),
+    "number": frozenset(_INPUT | {"min", "max", "prefill_yes"}),
     "branch": frozenset({"kind", "on", "cases", "next"}),
     "end": frozenset({"kind", "say", "privacy"}),
     "done": frozenset({"kind", "say"}),
@@ -49,7 +49,7 @@ ALLOWED: Final[Mapping[str, frozenset[str]]] = {
         for k in ("text", "location", "time", "phone", "dob", "a_number", "media")
     },
 }
-_FLOW_KEYS: Final = {"id", "intent", "start", "privacy", "steps", "description"}
+_FLOW_KEYS: Final = {"id", "intent", "start", "privacy", "case_first", "steps", "description"}
 
 
 class _Loader(yaml.SafeLoader):
@@ -117,6 +117,7 @@ class FlowSpec:
     steps: Mapping[str, StepSpec]
     privacy: bool = False
     source: str = ""
+    case_first: bool = False  # a report: its case opens at the first message, not at the end
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -191,6 +192,7 @@ def load_flow(path: Path, catalog: Catalog) -> FlowSpec:
         steps=steps,
         privacy=bool(raw.get("privacy", False)),
         source=name,
+        case_first=bool(raw.get("case_first", False)),
     )
     check_flow(spec, catalog)
     return spec

@@ -26,7 +26,11 @@ ERASE_DONE: Final = "erase.done"
 ERASE_KEPT: Final = "erase.kept"
 PRIVACY_NOTICE: Final = "privacy.notice"
 PRIVACY_DECLINED: Final = "privacy.declined"
-STUCK: Final = "stuck.prompt"
+PRIVACY_LATER: Final = "privacy.later"
+OFFER_HUMAN: Final = "retry.offer_human"
+STATUS_GIVE_UP: Final = "status.give_up"
+PANIC_OPENED: Final = "panic.opened"
+CASE_STARTED: Final = "case.started"
 EMERGENCY: Final = "safety.emergency"
 CRISIS: Final = "safety.crisis"
 CASE_OPENED: Final = "case.opened"
@@ -42,10 +46,14 @@ DONT_KNOW: Final = "answer.dont_know"
 ACCEPT: Final = "privacy.accept"
 DECLINE: Final = "privacy.decline"
 ERASE_YES: Final = "erase.yes"
+RIGHTS: Final = (
+    "raid.rights_door",
+    "raid.rights_warrant",
+    "raid.rights_silent",
+    "raid.rights_sign",
+)
 TIME_OPTIONS: Final = ("time.now", "time.earlier_today", "time.days_ago", "time.rumor")
-STUCK_RETRY: Final = "stuck.retry"
 OPTION_HUMAN: Final = "option.human"
-OPTION_MENU: Final = "option.menu"
 LANG_ES: Final = "language.es"
 LANG_EN: Final = "language.en"
 MENU_OPTIONS: Final = (
@@ -90,6 +98,7 @@ SERVICE_KEYS: Final = frozenset(
 CODE_KEYS: Final = frozenset(
     {v for name, v in dict(globals()).items() if name.isupper() and isinstance(v, str) and "." in v}
     | set(TIME_OPTIONS)
+    | set(RIGHTS)
     | set(MENU_OPTIONS)
     | set(RETRY.values())
 )

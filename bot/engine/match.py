@@ -11,7 +11,7 @@ from bot.engine.text import NO, YES, close, is_skip, normalize, starts_with_any,
 
 YesNo = Literal["yes", "no", "skip"]
 _NUMBERED = re.compile(r"^(?:opcion|option|opc|op|numero|number|num|nr|el|la|#)?\s*(\d{1,2})$")
-_NUMBER_WORDS: Final = {
+NUMBER_WORDS: Final = {
     w: i
     for i, group in enumerate(
         (
@@ -60,7 +60,7 @@ def option_number(norm: str) -> int | None:
     found = _NUMBERED.match(norm)
     if found:
         return int(found.group(1))
-    return _NUMBER_WORDS.get(norm)
+    return NUMBER_WORDS.get(norm)
 
 
 def match_choice(choices: Sequence[Choice], norm: str) -> str | None:

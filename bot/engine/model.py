@@ -2,10 +2,12 @@
 
 Effects are instructions for the service, applied in the same transaction as the replies:
 
-    OpenCase(ref, flow, intent, answers, text)   a finished report becomes a case
-    RequestHuman(reason, flow, answers)          flag or open a case for a person; the service
+    SaveReport(ref, flow, intent, answers, …)    a report opens its case at once (case first)
+                                                 and every later answer updates the same case;
+                                                 `done` ends intake, `anonymous` keeps words out
+    RequestHuman(reason, flow, answers, ref)     flag or open a case for a person; the service
                                                  replies itself (catalog key "human.requested")
-    LookupStatus(ref)                            the service replies with the case's status
+    LookupStatus(ref, own)                       the service replies with the case's status
                                                  (catalog keys "status.<case status>")
     EraseData()                                  the person confirmed: erase their data
     AttachEvidence(ref, media)                   photos / voice notes sent after a case exists
@@ -78,14 +80,22 @@ class Reply:
 
 
 @dataclass(frozen=True, slots=True)
-class OpenCase:
-    """Store a finished report as a case (answers include "flow" and "lang")."""
+class SaveReport:
+    """Open or update the case of a report (answers include "flow" and "lang").
+
+    `step` is the flow step reached; `done` ends intake. `anonymous` (the privacy notice is
+    not accepted yet) stores intent, priority, desk and a coarse place, never the words.
+    """
 
     ref: str
     flow: str
-    intent: Intent
+    intent: Intent | None  # the flow's intent; None lets triage decide
     answers: Mapping[str, Any]
     text: str
+    step: str | None = None
+    done: bool = False
+    anonymous: bool = False
+    floor: Priority | None = None  # at least this urgent whatever triage says (panic alert)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +105,7 @@ class RequestHuman:
     reason: str
     flow: str | None = None
     answers: Mapping[str, Any] = field(default_factory=dict)
+    ref: str | None = None  # the report in progress, when its case is already open
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +113,7 @@ class LookupStatus:
     """The service replies with the status of case `ref` (if it belongs to this person)."""
 
     ref: str
+    own: bool = False  # this conversation opened it (also before the privacy notice)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +129,7 @@ class AttachEvidence:
     media: tuple[Media, ...]
 
 
-Effect = OpenCase | RequestHuman | LookupStatus | EraseData | AttachEvidence
+Effect = SaveReport | RequestHuman | LookupStatus | EraseData | AttachEvidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +150,8 @@ class ConversationState:
     last_activity: str | None = None
     last_ref: str | None = None
     lang_chosen: bool = False
+    case_ref: str | None = None  # the case of the report being told (case first)
+    critical: bool = False  # the report's first message read as critical
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready copy."""
@@ -167,6 +181,8 @@ class ConversationState:
             last_activity=_str_or_none(data.get("last_activity")),
             last_ref=_str_or_none(data.get("last_ref")),
             lang_chosen=bool(data.get("lang_chosen")),
+            case_ref=_str_or_none(data.get("case_ref")),
+            critical=bool(data.get("critical")),
         )
 
 

@@ -211,11 +211,51 @@ def parse_a_number(text: str, norm: str) -> str | None:
     return digits.zfill(9) if 7 <= len(digits) <= 9 else None
 
 
+_LARGER_NUMBERS: Final = {
+    **dict.fromkeys(("once", "eleven"), 11),
+    **dict.fromkeys(("doce", "twelve", "docena", "dozen"), 12),
+    **dict.fromkeys(("quince", "fifteen"), 15),
+    **dict.fromkeys(("veinte", "twenty"), 20),
+    **dict.fromkeys(("treinta", "thirty"), 30),
+    **dict.fromkeys(("cuarenta", "forty"), 40),
+    **dict.fromkeys(("cincuenta", "fifty"), 50),
+    **dict.fromkeys(("cien", "ciento", "hundred"), 100),
+}
+# Amounts said without a number: kept as said, with a rough size for staff.
+_AMOUNTS: Final = {
+    **dict.fromkeys(
+        words(
+            "muchos, muchas, mucha gente, un monton, bastantes, un chingo,"
+            "a lot, lots, many, so many, tons, a bunch, un chorro"
+        ),
+        "many",
+    ),
+    **dict.fromkeys(
+        words(
+            "varios, varias, unos cuantos, unas cuantas, algunos, algunas,"
+            "several, some, a few, few, pocos, pocas, un par, a couple"
+        ),
+        "some",
+    ),
+}
+
+
+def parse_amount(text: str, norm: str) -> dict[str, str] | None:
+    """An amount said without a number ("muchos", "a lot", "unos cuantos"), or None."""
+    padded = f" {norm} "
+    for phrase, size in _AMOUNTS.items():
+        if f" {phrase} " in padded:
+            return {"approx": size, "raw": text[:200]}
+    return None
+
+
 def parse_number(norm: str, low: int = 0, high: int = 999) -> int | None:
-    """A whole number typed as digits or a word ("3", "unos 3", "tres", "about five")."""
+    """A whole number typed as digits or a word ("3", "unos 3", "tres", "como veinte")."""
     found = re.search(r"(?<![\d/.-])(\d{1,4})(?![\d/.-])", norm)
     value = int(found.group(1)) if found else None
     tokens = norm.split()[:8]
+    if value is None:
+        value = next((_LARGER_NUMBERS[t] for t in tokens if t in _LARGER_NUMBERS), None)
     if value is None:
         value = next((n for n in map(option_number, tokens) if n is not None), None)
     if value is None and any(

@@ -24,11 +24,6 @@ MENU: Final = (
     ("status", "menu.status", ("estado", "status", "mi caso", "my case")),
     ("human", keys.OPTION_HUMAN, ("persona", "human", "agente", "agent")),
 )
-STUCK: Final = (
-    ("retry", keys.STUCK_RETRY, ("otra vez", "again", "seguir", "continuar", "continue")),
-    ("human", keys.OPTION_HUMAN, ("persona", "human", "agente", "agent", "humano")),
-    ("menu", keys.OPTION_MENU, ("menu", "inicio", "start")),
-)
 LANGUAGES: Final = (
     ("es", keys.LANG_ES, ("espanol", "spanish", "es")),
     ("en", keys.LANG_EN, ("ingles", "english", "en")),
@@ -38,8 +33,8 @@ TIME_VALUES: Final = ("now", "earlier_today", "days_ago", "rumor")
 
 @lru_cache(maxsize=16)
 def choices(catalog: Catalog, name: str) -> tuple[Choice, ...]:
-    """The matcher for a fixed choice set: "menu", "stuck" or "language"."""
-    table = {"menu": MENU, "stuck": STUCK, "language": LANGUAGES}[name]
+    """The matcher for a fixed choice set: "menu" or "language"."""
+    table = {"menu": MENU, "language": LANGUAGES}[name]
     return tuple(
         build_choice(value, [catalog.t(label, lang) for lang in LANGS], match)
         for value, label, match in table
@@ -48,7 +43,7 @@ def choices(catalog: Catalog, name: str) -> tuple[Choice, ...]:
 
 def options(catalog: Catalog, name: str, lang: Lang) -> tuple[Option, ...]:
     """The options of a fixed choice set in `lang`."""
-    table = {"menu": MENU, "stuck": STUCK, "language": LANGUAGES}[name]
+    table = {"menu": MENU, "language": LANGUAGES}[name]
     return tuple(Option(catalog.t(label, lang), value) for value, label, _ in table)
 
 

@@ -21,6 +21,7 @@ from bot.engine.model import (
     ConversationState,
     Hints,
     Inbound,
+    SaveReport,
     Step,
 )
 from bot.engine.text import has_content, words
@@ -55,6 +56,8 @@ def advance(flows: Flows, state: ConversationState, inbound: Inbound, ctx: Conte
     if expired:
         turn.go_idle()
     _safety(turn)
+    if _alert_by_location(turn):
+        return turn.finish()
     if _media(turn):
         return turn.finish()
     name = commands.detect(turn)
@@ -67,13 +70,35 @@ def advance(flows: Flows, state: ConversationState, inbound: Inbound, ctx: Conte
             turn.menu(keys.MENU_GREETING)
         else:
             commands.run(turn, name)
-    elif turn.state.pending:
-        commands.pending(turn)
+    elif turn.state.pending and commands.pending(turn):
+        pass
     elif turn.state.flow:
         walk.answer(turn)
     else:
         _idle(turn, first, expired)
+    _sync_case(turn, state)
     return turn.finish()
+
+
+def _sync_case(turn: Turn, before: ConversationState) -> None:
+    """Case first: a report's case opens with the first message that tells it and follows
+    every answer. Before the privacy notice is accepted only a critical report opens one,
+    and it holds no words (the service keeps intent, priority, desk and a coarse place)."""
+    state = turn.state
+    spec = turn.flows.specs.get(state.flow or "")
+    if spec is None or not spec.case_first or state.pending == commands.PRIVACY_LATER:
+        return
+    if any(isinstance(e, SaveReport) for e in turn.effects):
+        return  # the report was finished or alerted this turn
+    if not (state.privacy_accepted or state.critical):
+        return
+    moved = (state.answers, state.step) != (before.answers, before.step)
+    if state.case_ref and not moved and before.privacy_accepted == state.privacy_accepted:
+        return  # nothing new to store
+    fresh = state.case_ref is None
+    ref = walk.save_report(turn, spec)
+    if fresh and state.critical:
+        turn.say(keys.CASE_STARTED, ref=ref)
 
 
 def _expired(state: ConversationState, ctx: Context) -> bool:
@@ -92,6 +117,18 @@ def _safety(turn: Turn) -> None:
         turn.say(keys.CRISIS)
     elif found == "emergency":
         turn.say(keys.EMERGENCY)
+        turn.update(critical=True)
+
+
+def _alert_by_location(turn: Turn) -> bool:
+    """A shared location with no words, where no question asks for a place, is an alert."""
+    if turn.inbound.location is None or has_content(turn.text) or turn.inbound.media:
+        return False
+    step = turn.flows.step(turn.state.flow, turn.state.step)
+    if step is not None and step.kind == "location" and not turn.state.pending:
+        return False
+    commands.panic(turn)
+    return True
 
 
 def _media(turn: Turn) -> bool:
@@ -136,8 +173,10 @@ def _idle(turn: Turn, first: bool, expired: bool) -> None:
         turn.menu(keys.MENU_GREETING if first or not expired else keys.EXPIRED)
         return
     hints = None if explicit else _classify(turn)
-    if hints is not None and hints.priority == "critical" and not turn.replies:
+    critical = hints is not None and hints.priority == "critical"
+    if critical and not turn.replies:
         turn.say(keys.EMERGENCY)
+    turn.update(critical=critical)
     if explicit:
         intent = chosen
     else:

@@ -63,7 +63,16 @@ class Turn:
     def go_idle(self, keep_text: bool = False) -> None:
         """Leave any flow and pending question (keeping the person's own words if asked)."""
         kept = {k: v for k, v in self.state.answers.items() if k in KEPT and v} if keep_text else {}
-        self.update(flow=None, step=None, answers=kept, history=(), misses=0, pending=None)
+        self.update(
+            flow=None,
+            step=None,
+            answers=kept,
+            history=(),
+            misses=0,
+            pending=None,
+            case_ref=None,
+            critical=False,
+        )
 
     def finish(self) -> Step:
         """The result of the turn."""

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from bot.engine import keys, prompts
+from bot.engine.extract import prefill
 from bot.engine.flows import FlowSpec, StepSpec
 from bot.engine.match import match_choice, parse_yes_no
-from bot.engine.model import OpenCase, Option
+from bot.engine.model import Option, SaveReport
 from bot.engine.parsers import (
     parse_a_number,
+    parse_amount,
     parse_dob,
     parse_location,
     parse_number,
@@ -20,11 +22,18 @@ from bot.engine.parsers import (
 )
 from bot.engine.text import NOTHING, has_content, is_skip
 from bot.engine.turn import Turn
+from bot.types import Priority
 
 MAX_HOPS: Final = 100
 MAX_TEXT: Final = 4000
 INPUT: Final = frozenset(keys.INPUT_KINDS)
 NARRATIVE: Final = ("text", "details")  # the person's own words: the first message, the story
+NOTES: Final = "notes"  # answers no step could read, kept word for word for staff
+ASKS: Final = 2  # a question is asked at most this many times in a row
+_STORY_WORDS: Final = 3  # an answer this long may carry more than the question asked
+# Answers that may carry other facts ("ahorita en el 77036, se llevaron a 3"); dates of
+# birth, phone and A-numbers are read for what they are and nothing else.
+_MAY_SAY_MORE: Final = frozenset({"choice", "yes_no", "time", "location", "media", "text"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,11 +141,38 @@ def answer(turn: Turn) -> None:
         if parsed is None or parsed.skipped:
             step = spec.steps[turn.state.step or ""]
     if parsed is None or (parsed.skipped and not step.optional and step.kind != "media"):
-        miss(turn, prompts.retry(turn.flows, step, turn.lang, parsed is not None))
+        step_miss(turn, spec, step, skipped=parsed is not None)
         return
     answers = {**turn.state.answers, step.save_as or step.id: parsed.value}
+    if len(turn.text.split()) >= _STORY_WORDS and step.kind in _MAY_SAY_MORE:
+        # Several facts in one message ("fue ahorita en el 77036, se llevaron a 3"): later
+        # questions already answered are not asked.
+        found = prefill(turn.flows, spec, turn.text, {}, turn.ctx.now)
+        answers = {**found, **answers}
     turn.update(answers=answers, history=(*turn.state.history, step.id), misses=0)
     enter(turn, spec, next_step(step, parsed.branch))
+
+
+def step_miss(turn: Turn, spec: FlowSpec, step: StepSpec, *, skipped: bool) -> None:
+    """An answer the step cannot read. Keep the words; ask once more, never a third time:
+    the second time the words stay as a note and the flow moves on (a required question
+    also offers a person)."""
+    if has_content(turn.text) and not skipped:
+        keep_note(turn, step.id)
+    if turn.state.misses + 1 < ASKS:
+        turn.update(misses=turn.state.misses + 1)
+        turn.replies.append(prompts.retry(turn.flows, step, turn.lang, skipped))
+        return
+    if not step.optional:
+        turn.say(keys.OFFER_HUMAN)
+    turn.update(history=(*turn.state.history, step.id), misses=0)
+    enter(turn, spec, next_step(step, None))
+
+
+def keep_note(turn: Turn, step_id: str) -> None:
+    """Keep an answer no step could read, word for word, for the case."""
+    notes = [*turn.state.answers.get(NOTES, ()), {"step": step_id, "text": turn.text[:MAX_TEXT]}]
+    turn.update(answers={**turn.state.answers, NOTES: notes})
 
 
 def exact_option(turn: Turn) -> bool:
@@ -154,8 +190,13 @@ def parse(turn: Turn, spec: FlowSpec, step: StepSpec) -> Parsed | None:
     if kind == "media":
         if turn.inbound.media:
             return Parsed([{"ref": m.ref, "type": m.content_type} for m in turn.inbound.media])
-        skip = is_skip(norm) or norm in NOTHING or parse_yes_no(norm) == "no"
-        return Parsed(None, skipped=True) if skip else None
+        if not has_content(text):
+            return None
+        short = len(norm.split()) < _STORY_WORDS
+        if short and (is_skip(norm) or norm in NOTHING or parse_yes_no(norm) is not None):
+            return Parsed(None, skipped=True)
+        # No photo but words ("no tengo fotos, se llevaron a dos"): they describe what happened.
+        return Parsed([{"description": text[:MAX_TEXT]}])
     if kind in ("yes_no", "consent"):
         said = parse_yes_no(norm)
         if said is None:
@@ -181,6 +222,8 @@ def _typed(turn: Turn, step: StepSpec) -> Parsed | None:
         value = text[:MAX_TEXT]
     elif step.kind == "number":
         value = parse_number(norm, step.low, step.high)
+        if value is None:
+            value = parse_amount(text, norm)
     elif step.kind == "location":
         value = parse_location(text, norm, None)
     elif step.kind == "time":
@@ -196,28 +239,59 @@ def _typed(turn: Turn, step: StepSpec) -> Parsed | None:
     return None if value is None else Parsed(value)
 
 
-def miss(turn: Turn, retry: Any) -> None:
-    """Count an unreadable answer: re-prompt, or after three offer the menu and a person."""
-    misses = turn.state.misses + 1
-    if misses >= 3:
-        turn.update(misses=0, pending="stuck:" + (turn.state.pending or ""))
-        show_pending(turn, "stuck")
-        return
-    turn.update(misses=misses)
-    turn.replies.append(retry)
+def pending_miss(turn: Turn, retry: Any) -> bool:
+    """An unreadable answer to a pending question: ask once more and return True, or
+    return False when it was already asked twice (the caller then moves on)."""
+    if turn.state.misses + 1 < ASKS:
+        turn.update(misses=turn.state.misses + 1)
+        turn.replies.append(retry)
+        return True
+    turn.update(misses=0, pending=None)
+    return False
 
 
 def open_case(turn: Turn, spec: FlowSpec, step: StepSpec) -> None:
-    """Finish a report: the OpenCase effect, the closing messages, back to idle."""
-    ref = turn.ctx.new_ref
-    answers = {**turn.state.answers, "flow": spec.id, "lang": turn.lang}
-    text = "\n".join(x for x in (answers.get(k) for k in NARRATIVE) if isinstance(x, str) and x)
-    turn.emit(OpenCase(ref=ref, flow=spec.id, intent=spec.intent, answers=answers, text=text))
+    """Finish a report: its case leaves intake (or opens now), the closing words, idle."""
+    ref = save_report(turn, spec, done=True)
     for key in step.say:
         turn.say(key)
     turn.say(keys.CASE_OPENED, ref=ref)
     turn.go_idle()
-    turn.update(last_ref=ref)
+    turn.update(last_ref=ref, case_ref=None, critical=False)
+
+
+def save_report(
+    turn: Turn, spec: FlowSpec, *, done: bool = False, floor: Priority | None = None
+) -> str:
+    """Emit the report as it stands (opening its case the first time); return its ref."""
+    state = turn.state
+    ref = state.case_ref or turn.ctx.new_ref
+    answers = {**state.answers, "flow": spec.id, "lang": turn.lang}
+    turn.emit(
+        SaveReport(
+            ref=ref,
+            flow=spec.id,
+            intent=spec.intent,
+            answers=answers,
+            text=report_text(answers),
+            step=None if done else state.step,
+            done=done,
+            anonymous=not state.privacy_accepted,
+            floor=floor or ("critical" if "danger_now" in state.answers else None),
+        )
+    )
+    turn.update(case_ref=ref, last_ref=ref)
+    return ref
+
+
+def report_text(answers: dict[str, Any]) -> str:
+    """Everything the person said in their own words: the story and the kept notes."""
+    said = [x for x in (answers.get(k) for k in NARRATIVE) if isinstance(x, str) and x]
+    said += [n["text"] for n in answers.get(NOTES, ()) if isinstance(n, dict) and n.get("text")]
+    for item in answers.get("evidence_media") or ():
+        if isinstance(item, dict) and item.get("description"):
+            said.append(str(item["description"]))
+    return "\n".join(dict.fromkeys(said))
 
 
 def resume(turn: Turn) -> None:
@@ -232,7 +306,7 @@ def resume(turn: Turn) -> None:
 
 
 def show_pending(turn: Turn, pending: str) -> None:
-    """Show the prompt of a pending question (privacy, erase, status, language, stuck)."""
+    """Show the prompt of a pending question (privacy, erase, status, language)."""
     catalog, lang = turn.flows.catalog, turn.lang
     kind = pending.split(":", 1)[0]
     if kind.startswith("privacy"):
@@ -247,7 +321,5 @@ def show_pending(turn: Turn, pending: str) -> None:
         )
     elif kind == "status":
         turn.say(keys.STATUS_ASK)
-    elif kind == "language":
-        turn.say(keys.LANG_CHOOSE, prompts.options(catalog, "language", lang))
     else:
-        turn.say(keys.STUCK, prompts.options(catalog, "stuck", lang))
+        turn.say(keys.LANG_CHOOSE, prompts.options(catalog, "language", lang))

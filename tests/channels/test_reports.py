@@ -59,7 +59,8 @@ def case_of(db: Database) -> Case | None:
 
 
 async def converse(db: Database, send: Send, first: str, *, pushed: bool = True) -> Case:
-    """Talk until a case exists; each turn waits until the replies are out."""
+    """Talk until the report is complete (its case left intake); each turn waits until the
+    replies are out."""
     text, choice, seen = first, None, 0
     for turn in range(MAX_TURNS):
         await send(turn, text, [] if choice is None else [{"index": str(choice)}])
@@ -80,7 +81,7 @@ async def converse(db: Database, send: Send, first: str, *, pushed: bool = True)
 
         await wait_for(done, within=15, what=f"turn {turn}")
         case = case_of(db)
-        if case is not None:
+        if case is not None and case.intake_step is None:
             return case
         replies = outbound_rows(db)[seen:]
         seen += len(replies)

@@ -15,8 +15,8 @@ from bot.engine import (
     Hints,
     Inbound,
     Media,
-    OpenCase,
     Reply,
+    SaveReport,
     Step,
     advance,
     load_flows,
@@ -98,9 +98,9 @@ class Talk:
         """Every effect so far."""
         return [e for s in self.steps for e in s.effects]
 
-    def opened(self) -> OpenCase | None:
-        """The case opened, if any."""
-        return next((e for e in self.effects() if isinstance(e, OpenCase)), None)
+    def opened(self) -> SaveReport | None:
+        """The complete report (its case leaving intake), if any."""
+        return next((e for e in self.effects() if isinstance(e, SaveReport) and e.done), None)
 
 
 def texts(replies: Sequence[Reply]) -> str:

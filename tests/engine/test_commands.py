@@ -7,7 +7,7 @@ import pytest
 from bot.engine import ConversationState, EraseData, LookupStatus, RequestHuman
 from bot.i18n import t
 from bot.types import Lang
-from tests.engine.support import NOW, REF, Talk, accepted, send, texts, values
+from tests.engine.support import NOW, REF, Talk, accepted, flows, send, texts, values
 
 
 def at(flow: str, step: str, lang: str = "es", **answers: object) -> ConversationState:
@@ -18,6 +18,8 @@ def at(flow: str, step: str, lang: str = "es", **answers: object) -> Conversatio
         answers=answers,  # type: ignore[arg-type]
         privacy_accepted=True,
         last_activity=NOW.isoformat(),
+        # a report's case opened when the notice was accepted (case first)
+        case_ref=REF if flows().specs[flow].case_first else None,
     )
 
 
@@ -44,11 +46,11 @@ def test_help_inside_a_sentence_is_an_answer_not_a_command() -> None:
 @pytest.mark.parametrize("word", ["atrás", "atras", "back", "regresar"])
 def test_back_returns_to_the_previous_question_and_forgets_its_answer(word: str) -> None:
     talk = Talk(state=accepted())
-    talk.run(["1", "si", "2"])  # raid: safe = yes, place = work; now at "where"
-    assert talk.state.step == "where"
+    talk.run(["1", "si", "77036"])  # raid: safe = yes, where = 77036; now at "when"
+    assert talk.state.step == "when"
     back = talk.say(word)
-    assert back.state.step == "place" and "place" not in back.state.answers
-    assert back.replies[-1].text == t("raid.ask_place", "es")
+    assert back.state.step == "where" and "location" not in back.state.answers
+    assert back.replies[-1].text == t("raid.ask_where", "es")
     again = talk.say(word)
     assert again.state.step == "safe"
     first = talk.say(word)
@@ -87,13 +89,13 @@ def test_idioma_offers_both_languages() -> None:
 )
 def test_status_with_a_reference(text: str) -> None:
     result = send(at("raid", "when"), text)
-    assert result.effects == (LookupStatus(REF),)
+    assert result.effects == (LookupStatus(REF, own=True),)
     assert result.replies == ()  # the service answers with the status
 
 
 def test_status_without_a_reference_uses_the_last_case_or_asks() -> None:
     known = send(ConversationState(last_ref=REF, last_activity=NOW.isoformat()), "estado")
-    assert known.effects == (LookupStatus(REF),)
+    assert known.effects == (LookupStatus(REF, own=True),)
     talk = Talk(state=accepted())
     ask = talk.say("estado")
     assert ask.replies[0].text == t("status.ask", "es") and ask.state.pending == "status"
@@ -121,7 +123,7 @@ def test_human_after_privacy(word: str) -> None:
 
 def test_human_mid_flow_carries_the_answers() -> None:
     result = send(at("raid", "when", place="home"), "agente")
-    assert result.effects == (RequestHuman("asked", "raid", {"place": "home"}),)
+    assert result.effects == (RequestHuman("asked", "raid", {"place": "home"}, REF),)
 
 
 def test_erase_needs_a_yes() -> None:
@@ -158,8 +160,8 @@ def test_unclear_privacy_answer_reprompts() -> None:
 def test_status_attempts_and_free_text() -> None:
     idle = ConversationState(last_ref=REF, last_activity=NOW.isoformat())
     assert send(idle, "estado 123").replies[0].text == t("status.invalid", "es")
-    assert send(idle, "mi caso HL-7K4M2Q").effects == (LookupStatus(REF),)
-    assert send(idle, "ver mi caso").effects == (LookupStatus(REF),)
+    assert send(idle, "mi caso HL-7K4M2Q").effects == (LookupStatus(REF, own=True),)
+    assert send(idle, "ver mi caso").effects == (LookupStatus(REF, own=True),)
 
 
 def test_telegram_start_with_a_payload_is_the_menu() -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.engine import Hints, OpenCase
+from bot.engine import Hints, SaveReport
 from bot.i18n import t
-from tests.engine.support import Talk, accepted
+from tests.engine.support import REF, Talk, accepted, texts
 
 
 def classify(text: str) -> Hints:
@@ -32,7 +32,7 @@ def test_detention_free_text_is_prefilled_and_not_asked_again() -> None:
     assert go.replies[-1].text == t("detention.ask_name", "es")  # "who" is not asked again
     talk.run(["Juan Pérez", "no sé", "1", "no se", "no se", "mismo"])
     case = talk.opened()
-    assert isinstance(case, OpenCase)
+    assert isinstance(case, SaveReport)
     assert case.intent == "detention" and case.answers["who"] == "spouse"
     assert case.answers["location"] == {"raw": "Houston"}
     assert case.text.startswith("ICE se llevó a mi esposo")
@@ -46,8 +46,9 @@ def test_raid_free_text_in_english_says_911_first_when_critical() -> None:
     first = talk.say("there's a raid at my job right now")
     assert first.state.lang == "en" and first.state.flow == "raid"
     assert first.replies[0].text == t("safety.emergency", "en")
-    assert first.state.answers["place"] == "work"
     assert first.state.answers["when"]["when"] == "now"
+    # case first: the critical report has its reference in the first reply
+    assert first.state.case_ref == REF and REF in texts(first.replies)
 
 
 def test_free_text_without_a_classifier_uses_keywords() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import ConversationState, Inbound, OpenCase, advance, load_flow, load_flows
+from bot.engine import ConversationState, Inbound, SaveReport, advance, load_flow, load_flows
 from bot.errors import FlowSpecError
 from bot.i18n import catalog
 from tests.engine.support import ctx
@@ -103,7 +103,7 @@ def test_consent_step_branches(tmp_path: Path) -> None:
     flows = load_flows(tmp_path)
     state = ConversationState(flow="raid", step="ask", privacy_accepted=True)
     yes = advance(flows, state, Inbound("acepto", "sms"), ctx())
-    assert isinstance(yes.effects[0], OpenCase) and yes.effects[0].answers["agreed"] is True
+    assert isinstance(yes.effects[0], SaveReport) and yes.effects[0].answers["agreed"] is True
     no = advance(flows, state, Inbound("no", "sms"), ctx())
     assert not no.effects and no.state.flow is None
     unsure = advance(flows, state, Inbound("no sé", "sms"), ctx())

@@ -1,0 +1,156 @@
+"""A case's status, in one place: which moves are allowed and what each move writes.
+
+    intake ──> open ──> claimed ──> waiting ──> resolved ──> (reopened) open
+       │         ▲         │           │            │
+       └─────────┴─────────┴───────────┴────────────┴──> erased (final)
+
+`move(session, case, to, …)` is the only way code changes `Case.status`: it checks the move
+against `TRANSITIONS`, sets the fields that belong to the new status, and appends the case
+event. An illegal move raises `IllegalTransition` (the staff API answers 409). Bulk moves
+that must be one atomic statement (claiming the next case, releasing lapsed leases) take
+their `WHERE status IN (…)` from `sources(to)`, so the map stays the single owner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Final
+
+from sqlmodel import Session
+
+from bot.errors import IllegalTransition
+from bot.models import Case, CaseEvent, CaseStatus
+
+S = CaseStatus
+TRANSITIONS: Final[Mapping[CaseStatus, frozenset[CaseStatus]]] = {
+    S.intake: frozenset({S.open, S.claimed, S.waiting, S.resolved, S.erased}),
+    S.open: frozenset({S.claimed, S.waiting, S.resolved, S.erased}),
+    S.claimed: frozenset({S.open, S.waiting, S.resolved, S.erased}),
+    S.waiting: frozenset({S.open, S.claimed, S.resolved, S.erased}),
+    S.resolved: frozenset({S.open, S.erased}),
+    S.erased: frozenset(),
+}
+# The statuses of a case that is still somebody's work (in a queue, held, or answered).
+ACTIVE: Final = (S.intake, S.open, S.claimed, S.waiting)
+# What a desk's queue offers to the next agent: unclaimed, not finished.
+CLAIMABLE: Final = (S.intake, S.open)
+# The event each move writes, when the caller does not name a more specific one.
+_EVENT: Final[Mapping[tuple[CaseStatus, CaseStatus], str]] = {
+    (S.intake, S.open): "intake_done",
+    (S.claimed, S.open): "released",
+    (S.waiting, S.open): "reopened",
+    (S.resolved, S.open): "reopened",
+}
+_EVENT_TO: Final[Mapping[CaseStatus, str]] = {
+    S.claimed: "claimed",
+    S.waiting: "replied",
+    S.resolved: "resolved",
+    S.erased: "erased",
+}
+
+
+def allowed(source: CaseStatus | str, target: CaseStatus | str) -> bool:
+    """True when a case may move from `source` to `target`."""
+    return S(target) in TRANSITIONS[S(source)]
+
+
+def sources(target: CaseStatus) -> tuple[str, ...]:
+    """The statuses from which a case may move to `target` (for atomic bulk updates)."""
+    return tuple(s.value for s, targets in TRANSITIONS.items() if target in targets)
+
+
+def event_kind(source: CaseStatus | str, target: CaseStatus | str) -> str:
+    """The case-event kind a move from `source` to `target` is recorded as."""
+    pair = (S(source), S(target))
+    return _EVENT.get(pair) or _EVENT_TO.get(pair[1], str(pair[1]))
+
+
+def move(
+    session: Session,
+    case: Case,
+    to: CaseStatus,
+    *,
+    actor: str,
+    now: datetime,
+    event: str | None = None,
+    data: dict[str, Any] | None = None,
+    claimed_by: int | None = None,
+    lease_until: datetime | None = None,
+    outcome: str | None = None,
+) -> CaseEvent:
+    """Move `case` to `to`, set what belongs to the new status, and record the event."""
+    source = S(case.status)
+    if to not in TRANSITIONS[source]:
+        raise IllegalTransition(f"a case cannot go from {source} to {to}")
+    case.status, case.updated_at = to, now
+    if to == S.claimed:
+        case.claimed_by, case.lease_expires_at = claimed_by, lease_until
+    else:
+        case.claimed_by, case.lease_expires_at = None, None
+    if to == S.resolved:
+        case.resolved_at, case.outcome = now, outcome
+    elif to == S.open:
+        case.resolved_at, case.outcome = None, None
+    elif to == S.erased:
+        case.intake_step = None
+        case.resolved_at = case.resolved_at or now
+        case.outcome = outcome or case.outcome
+    if source == S.intake and to != S.claimed:
+        case.intake_step = None
+    return record(session, case, event or event_kind(source, to), actor, now, data)
+
+
+def record(
+    session: Session,
+    case: Case,
+    kind: str,
+    actor: str,
+    now: datetime,
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """Append one entry to the case's history (no status change)."""
+    assert case.id is not None
+    event = CaseEvent(case_id=case.id, at=now, kind=kind, actor=actor, data=data)
+    session.add(event)
+    return event
+
+
+def merge_priority(parent: Case, report: Case) -> None:
+    """Let a report folded into `parent` count for it: shown to central when either is, and
+    the more urgent priority (with its earlier first-response target)."""
+    parent.also_central = parent.also_central or report.also_central
+    if report.priority_rank < parent.priority_rank:
+        parent.priority, parent.priority_rank = report.priority, report.priority_rank
+        if report.sla_due_at is not None and (
+            parent.sla_due_at is None or report.sla_due_at < parent.sla_due_at
+        ):
+            parent.sla_due_at = report.sla_due_at
+
+
+def bulk_values(
+    to: CaseStatus,
+    *,
+    now: datetime,
+    claimed_by: int | None = None,
+    lease_until: datetime | None = None,
+) -> dict[str, Any]:
+    """The columns a move to `to` writes, for one atomic `UPDATE case … WHERE status IN
+    (…sources(to))` (claiming a case, releasing lapsed leases): what `move` would set."""
+    if to == S.claimed:
+        return {
+            "status": to.value,
+            "claimed_by": claimed_by,
+            "lease_expires_at": lease_until,
+            "updated_at": now,
+        }
+    if to == S.open:  # from claimed: the lease goes; intake, if unfinished, stays unfinished
+        return {
+            "status": to.value,
+            "claimed_by": None,
+            "lease_expires_at": None,
+            "resolved_at": None,
+            "outcome": None,
+            "updated_at": now,
+        }
+    raise ValueError(f"no bulk move to {to}")
