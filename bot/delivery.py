@@ -57,24 +57,29 @@ class OptedOutError(PermanentSendError):
 
 
 class RateLimiter:
-    """Paces sends: at most `rate` per second overall and one per `per_key` seconds per key."""
+    """Paces sends: at most `rate` per second overall, and per key one per `per_key` seconds
+    after a short burst of `burst` (a generic cell rate: a key that was quiet may send
+    `burst` messages at once — Telegram allows short bursts in a private chat)."""
 
-    def __init__(self, rate: float, per_key: float) -> None:
+    def __init__(self, rate: float, per_key: float, burst: int = 1) -> None:
         self.interval = 1.0 / rate
         self.per_key = per_key
+        self.burst = max(1, burst)
         self._next = 0.0
-        self._next_by_key: dict[str, float] = {}
+        self._tat_by_key: dict[str, float] = {}  # theoretical arrival time per key
         self._lock = asyncio.Lock()
 
     async def acquire(self, key: str) -> None:
         """Wait for the next free slot for `key`."""
         async with self._lock:
             now = time.monotonic()
-            slot = max(now, self._next, self._next_by_key.get(key, 0.0))
+            tat = max(now, self._tat_by_key.get(key, 0.0))
+            allowed_from = tat - (self.burst - 1) * self.per_key
+            slot = max(now, self._next, allowed_from)
             self._next = slot + self.interval
-            self._next_by_key[key] = slot + self.per_key
-            if len(self._next_by_key) > 10_000:
-                self._next_by_key = {k: v for k, v in self._next_by_key.items() if v > now}
+            self._tat_by_key[key] = max(tat, slot) + self.per_key
+            if len(self._tat_by_key) > 10_000:
+                self._tat_by_key = {k: v for k, v in self._tat_by_key.items() if v > now}
         if slot > now:
             await asyncio.sleep(slot - now)
 
