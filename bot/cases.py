@@ -167,7 +167,6 @@ def _create(
         contact_id=None if report.anonymous else report.contact_id,
         channel=report.channel,
         lang=report.lang,
-        status=CaseStatus.intake,
         intake_step=report.step or "",
         desk_id=desk.id,
         also_central=verdict.also_central,
@@ -182,6 +181,7 @@ def _create(
         sla_due_at=first_response_due(verdict.priority, now, desk.timezone, targets),
     )
     _fill(case, report, location)
+    lifecycle.start(case, intake=True)
     session.add(case)
     session.flush()
     record_event(
@@ -261,10 +261,10 @@ def _finish_intake(session: Session, case: Case, now: datetime) -> None:
     """The person answered the last question (or the report needs no questions)."""
     if case.intake_step is None and case.status != CaseStatus.intake:
         return
+    case.intake_step = None
     if case.status == CaseStatus.intake:
         lifecycle.move(session, case, CaseStatus.open, actor="person", now=now)
     else:  # staff already hold or answered it: intake ends, the status stays
-        case.intake_step = None
         record_event(session, case, "intake_done", "person", now)
     if case.parent_id is None and case.incident_id is None:
         _link(session, case, now)
@@ -306,13 +306,7 @@ def _attach(session: Session, case: Case, parent: Case, now: datetime, why: str)
     case.parent_id = parent.id
     parent.report_count += 1
     parent.updated_at = now
-    parent.also_central = parent.also_central or case.also_central
-    if case.priority_rank < parent.priority_rank:  # a more urgent report raises the group
-        parent.priority, parent.priority_rank = case.priority, case.priority_rank
-        if case.sla_due_at is not None and (
-            parent.sla_due_at is None or case.sla_due_at < parent.sla_due_at
-        ):
-            parent.sla_due_at = case.sla_due_at
+    lifecycle.merge_priority(parent, case)  # a more urgent report raises the group
     record_event(session, parent, "linked", "system", now, {"ref": case.ref, "why": why})
     record_event(session, case, "linked", "system", now, {"ref": parent.ref, "why": why})
 
@@ -441,13 +435,7 @@ def reopen_on_message(
     case = queue_item_of(session, own) if own is not None else None
     if case is None or case.status not in (CaseStatus.waiting, CaseStatus.resolved):
         return None
-    before = str(case.status)
-    case.status, case.claimed_by, case.lease_expires_at, case.updated_at = (
-        CaseStatus.open,
-        None,
-        None,
-        now,
+    lifecycle.move(
+        session, case, CaseStatus.open, actor="person", now=now, data={"from": str(case.status)}
     )
-    case.resolved_at, case.outcome = None, None
-    record_event(session, case, "reopened", "person", now, {"from": before})
     return case

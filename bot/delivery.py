@@ -57,27 +57,33 @@ class OptedOutError(PermanentSendError):
 
 
 class RateLimiter:
-    """Paces sends: at most `rate` per second overall, and per key one per `per_key` seconds
-    after a short burst of `burst` (a generic cell rate: a key that was quiet may send
-    `burst` messages at once — Telegram allows short bursts in a private chat)."""
+    """Paces sends with a generic cell rate: at most `rate` per second overall after a burst
+    of `overall_burst`, and per key one per `per_key` seconds after a burst of `burst`.
+    Telegram allows ~30 messages/s overall and short bursts in a private chat, so a surge of
+    first replies goes out at once instead of queueing behind one another."""
 
-    def __init__(self, rate: float, per_key: float, burst: int = 1) -> None:
+    def __init__(self, rate: float, per_key: float, burst: int = 1, overall_burst: int = 1) -> None:
         self.interval = 1.0 / rate
         self.per_key = per_key
         self.burst = max(1, burst)
-        self._next = 0.0
-        self._tat_by_key: dict[str, float] = {}  # theoretical arrival time per key
+        self.overall_burst = max(1, overall_burst)
+        self._tat = 0.0  # theoretical arrival time, overall
+        self._tat_by_key: dict[str, float] = {}
         self._lock = asyncio.Lock()
 
     async def acquire(self, key: str) -> None:
         """Wait for the next free slot for `key`."""
         async with self._lock:
             now = time.monotonic()
-            tat = max(now, self._tat_by_key.get(key, 0.0))
-            allowed_from = tat - (self.burst - 1) * self.per_key
-            slot = max(now, self._next, allowed_from)
-            self._next = slot + self.interval
-            self._tat_by_key[key] = max(tat, slot) + self.per_key
+            tat = max(now, self._tat)
+            key_tat = max(now, self._tat_by_key.get(key, 0.0))
+            slot = max(
+                now,
+                tat - (self.overall_burst - 1) * self.interval,
+                key_tat - (self.burst - 1) * self.per_key,
+            )
+            self._tat = max(tat, slot) + self.interval
+            self._tat_by_key[key] = max(key_tat, slot) + self.per_key
             if len(self._tat_by_key) > 10_000:
                 self._tat_by_key = {k: v for k, v in self._tat_by_key.items() if v > now}
         if slot > now:
@@ -85,7 +91,7 @@ class RateLimiter:
 
     def pause(self, seconds: float) -> None:
         """Hold every send for `seconds` (the provider said: too many requests)."""
-        self._next = max(self._next, time.monotonic() + seconds)
+        self._tat = max(self._tat, time.monotonic() + seconds + self.overall_burst * self.interval)
 
 
 class Transport(Protocol):

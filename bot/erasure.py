@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select, update
 
+from bot import lifecycle
 from bot.models import (
     Case,
     CaseEvent,
@@ -62,8 +63,9 @@ def erase_contact(session: Session, contact: Contact, now: datetime) -> None:
 def erase_case(
     session: Session, case: Case, now: datetime, *, outcome: str = ERASED_OUTCOME
 ) -> None:
-    """Clear a case's personal fields and history details; close it if open. Other people's
-    reports linked to it stay in the queue: the oldest becomes their new head."""
+    """Clear a case's personal fields and history details and move it to `erased` (a case
+    not yet resolved gets `outcome`). Other people's reports linked to it stay in the
+    queue: the oldest becomes their new head."""
     assert case.id is not None
     _hand_over_linked_reports(session, case, now)
     case.answers = None
@@ -74,18 +76,17 @@ def erase_case(
     case.zip, case.lat, case.lon = None, None, None
     case.erased_at = now
     case.updated_at = now
-    if case.status != CaseStatus.resolved:
-        case.status, case.resolved_at, case.outcome = CaseStatus.resolved, now, outcome
-        case.claimed_by, case.lease_expires_at = None, None
     session.exec(update(CaseEvent).where(col(CaseEvent.case_id) == case.id).values(data=None))
-    session.add(CaseEvent(case_id=case.id, at=now, kind="erased", actor="system"))
+    if case.status != CaseStatus.erased:
+        kept = case.outcome if case.status == CaseStatus.resolved else outcome
+        lifecycle.move(session, case, CaseStatus.erased, actor="system", now=now, outcome=kept)
 
 
 def _hand_over_linked_reports(session: Session, case: Case, now: datetime) -> None:
-    """Make the oldest open report linked to `case` the head of the others."""
+    """Make the oldest active report linked to `case` the head of the others."""
     children = session.exec(
         select(Case)
-        .where(col(Case.parent_id) == case.id, col(Case.status) != CaseStatus.resolved)
+        .where(col(Case.parent_id) == case.id, col(Case.status).in_(lifecycle.ACTIVE))
         .order_by(col(Case.created_at))
     ).all()
     if not children:
@@ -94,8 +95,5 @@ def _hand_over_linked_reports(session: Session, case: Case, now: datetime) -> No
     head.parent_id, head.report_count, head.updated_at = None, 1 + len(rest), now
     for child in rest:
         child.parent_id = head.id
-        head.also_central = head.also_central or child.also_central
-        if child.priority_rank < head.priority_rank:
-            head.priority, head.priority_rank = child.priority, child.priority_rank
-    assert head.id is not None
-    session.add(CaseEvent(case_id=head.id, at=now, kind="unlinked", actor="system"))
+        lifecycle.merge_priority(head, child)
+    lifecycle.record(session, head, "unlinked", "system", now)

@@ -50,6 +50,11 @@ _EVENT_TO: Final[Mapping[CaseStatus, str]] = {
 }
 
 
+def start(case: Case, *, intake: bool) -> None:
+    """The status a new case is born with: `intake` while the person is still answering."""
+    case.status = S.intake if intake else S.open
+
+
 def allowed(source: CaseStatus | str, target: CaseStatus | str) -> bool:
     """True when a case may move from `source` to `target`."""
     return S(target) in TRANSITIONS[S(source)]
@@ -79,7 +84,10 @@ def move(
     lease_until: datetime | None = None,
     outcome: str | None = None,
 ) -> CaseEvent:
-    """Move `case` to `to`, set what belongs to the new status, and record the event."""
+    """Move `case` to `to`, set what belongs to the new status, and record the event.
+
+    `intake_step` (the person is still answering) survives claims and replies: only the
+    person finishing (`bot.cases`), a resolution or an erasure ends intake."""
     source = S(case.status)
     if to not in TRANSITIONS[source]:
         raise IllegalTransition(f"a case cannot go from {source} to {to}")
@@ -93,11 +101,10 @@ def move(
     elif to == S.open:
         case.resolved_at, case.outcome = None, None
     elif to == S.erased:
-        case.intake_step = None
         case.resolved_at = case.resolved_at or now
         case.outcome = outcome or case.outcome
-    if source == S.intake and to != S.claimed:
-        case.intake_step = None
+    if to in (S.resolved, S.erased):
+        case.intake_step = None  # the person may still be answering otherwise: keep tracking
     return record(session, case, event or event_kind(source, to), actor, now, data)
 
 

@@ -167,7 +167,7 @@ class TelegramTransport:
 
     def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
         self.application = application
-        self.limiter = RateLimiter(rate=30.0, per_key=1.0, burst=3)
+        self.limiter = RateLimiter(rate=30.0, per_key=1.0, burst=3, overall_burst=30)
         self.ready = False
 
     def rate_key(self, claim: Claim, address: str) -> str:

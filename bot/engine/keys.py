@@ -106,5 +106,5 @@ CODE_KEYS: Final = frozenset(
 FOREIGN_PREFIXES: Final = ("channel.", "staff.")
 # Placeholders that code fills at run time (everything else in a message must be a fact).
 RUNTIME_PLACEHOLDERS: Final = frozenset(
-    {"ref", "minutes", "seconds", "count", "refs", "desk", "open", "breached", "resolved"}
+    {"ref", "minutes", "seconds", "count", "refs", "desk", "open", "breached", "resolved", "step"}
 )

@@ -21,6 +21,7 @@ from bot.engine.model import (
     ConversationState,
     Hints,
     Inbound,
+    Reply,
     SaveReport,
     Step,
 )
@@ -98,7 +99,9 @@ def _sync_case(turn: Turn, before: ConversationState) -> None:
     fresh = state.case_ref is None
     ref = walk.save_report(turn, spec)
     if fresh and state.critical:
-        turn.say(keys.CASE_STARTED, ref=ref)
+        # Before the question, so the turn stays one message (options close a message).
+        asking = next((i for i, r in enumerate(turn.replies) if r.options), len(turn.replies))
+        turn.replies.insert(asking, Reply(turn.t(keys.CASE_STARTED, ref=ref)))
 
 
 def _expired(state: ConversationState, ctx: Context) -> bool:

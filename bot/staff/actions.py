@@ -1,10 +1,11 @@
 """What staff do to a case: note, reply, transfer, escalate, resolve; reopening; incidents.
 
 Each action checks the desk wall, appends a `CaseEvent` (the case's history, encrypted) and
-an `AuditEntry` (codes and ids only), and renews the actor's lease. Free text staff write
-(notes, reasons) goes into the event, never into the audit trail. A case someone else holds
-under a live lease refuses replies, transfers and resolutions from agents (409);
-supervisors and admins may still act.
+an `AuditEntry` (codes and ids only), and renews the actor's lease. Status changes go
+through `bot.lifecycle.move`, which refuses a move the lifecycle does not allow (409: e.g.
+replying to or resolving an erased case). Free text staff write (notes, reasons) goes into
+the event, never into the audit trail. A case someone else holds under a live lease refuses
+replies, transfers and resolutions from agents (409); supervisors and admins may still act.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from bot import i18n
-from bot.cases import OPEN_STATUSES, record_event
+from bot import i18n, lifecycle
 from bot.engine.model import Reply
 from bot.engine.refs import normalize_ref
 from bot.errors import Forbidden, IllegalTransition, NotFound
@@ -72,16 +72,17 @@ def _require_holder(staff: Staff, case: Case, now: datetime) -> None:
         raise IllegalTransition("another staff member holds this case")
 
 
-def _require_open(case: Case) -> None:
-    if case.status == CaseStatus.resolved or case.erased_at is not None:
-        raise IllegalTransition("the case is resolved")
+def _require_active(case: Case) -> None:
+    """Refuse work on a case that is resolved or erased (actions that keep its status)."""
+    if case.status not in lifecycle.ACTIVE or case.erased_at is not None:
+        raise IllegalTransition(f"the case is {case.status}")
 
 
 def add_note(session: Session, staff: Staff, case: Case, text: str, now: datetime) -> None:
     """Add a staff note to the case's history."""
     if not text.strip():
         raise Invalid("the note is empty")
-    record_event(session, case, "note", _actor(staff), now, {"text": text.strip()})
+    lifecycle.record(session, case, "note", _actor(staff), now, {"text": text.strip()})
     renew_lease(case, staff, now)
     case.updated_at = now
     audit(session, staff, "note", now, case=case)
@@ -98,7 +99,6 @@ def reply(
 ) -> list[int]:
     """Write a reply to the person on their channel, in the case's language; return the
     outbox row ids. The case then waits for the person."""
-    _require_open(case)
     _require_holder(staff, case, now)
     if canned is not None:
         if canned not in CANNED:
@@ -112,6 +112,22 @@ def reply(
     if contact is None or contact.address is None:
         raise IllegalTransition("the person can no longer be reached")
     assert contact.id is not None
+    data = {"text": body, **({"canned": canned} if canned else {})}
+    answered_by = case.claimed_by or staff.id
+    if case.status == CaseStatus.waiting:  # a further message; the case keeps waiting
+        lifecycle.record(session, case, "reply", _actor(staff), now, data)
+        case.updated_at = now
+    else:
+        lifecycle.move(
+            session,
+            case,
+            CaseStatus.waiting,
+            actor=_actor(staff),
+            now=now,
+            event="reply",
+            data=data,
+        )
+    case.claimed_by = answered_by  # who answered, shown while the case waits
     ids = queue_replies(
         session,
         contact_id=contact.id,
@@ -123,16 +139,6 @@ def reply(
     )
     if case.first_response_at is None:
         case.first_response_at = now
-    case.status, case.lease_expires_at, case.updated_at = CaseStatus.waiting, None, now
-    case.claimed_by = case.claimed_by or staff.id
-    record_event(
-        session,
-        case,
-        "reply",
-        _actor(staff),
-        now,
-        {"text": body, **({"canned": canned} if canned else {})},
-    )
     audit(session, staff, "reply", now, case=case, detail={"canned": canned} if canned else None)
     return ids
 
@@ -141,7 +147,7 @@ def transfer(
     session: Session, staff: Staff, case: Case, desk_id: str, reason: str, now: datetime
 ) -> None:
     """Move the case to another desk's queue (unclaimed), with the reason in its history."""
-    _require_open(case)
+    _require_active(case)
     _require_holder(staff, case, now)
     desk = session.get(Desk, desk_id)
     if desk is None or not desk.active:
@@ -149,23 +155,23 @@ def transfer(
     if desk_id == case.desk_id:
         raise Invalid("the case is already at this desk")
     before = case.desk_id
-    case.desk_id, case.status, case.claimed_by, case.lease_expires_at = (
-        desk_id,
-        CaseStatus.open,
-        None,
-        None,
-    )
-    case.updated_at = now
+    data = {"from": before, "to": desk_id, "reason": reason.strip()}
+    case.desk_id = desk_id
     for child in children(session, case):
         child.desk_id = desk_id
-    record_event(
-        session,
-        case,
-        "transferred",
-        _actor(staff),
-        now,
-        {"from": before, "to": desk_id, "reason": reason.strip()},
-    )
+    if case.status in (CaseStatus.claimed, CaseStatus.waiting):  # back into the new queue
+        lifecycle.move(
+            session,
+            case,
+            CaseStatus.open,
+            actor=_actor(staff),
+            now=now,
+            event="transferred",
+            data=data,
+        )
+    else:  # open, or intake still going on: it stays what it is, at the other desk
+        lifecycle.record(session, case, "transferred", _actor(staff), now, data)
+        case.updated_at = now
     audit(
         session,
         staff,
@@ -185,12 +191,12 @@ def raise_priority(case: Case) -> None:
 
 def escalate(session: Session, staff: Staff, case: Case, reason: str, now: datetime) -> None:
     """Raise the case one priority level and put it before central too."""
-    _require_open(case)
+    _require_active(case)
     before = case.priority
     raise_priority(case)
     case.escalated_at, case.also_central, case.updated_at = now, True, now
     renew_lease(case, staff, now)
-    record_event(
+    lifecycle.record(
         session,
         case,
         "escalated",
@@ -204,25 +210,26 @@ def escalate(session: Session, staff: Staff, case: Case, reason: str, now: datet
 def resolve(
     session: Session, staff: Staff, case: Case, outcome: str, note: str, now: datetime
 ) -> None:
-    """Close the case (and the reports folded into it) with an outcome."""
-    _require_open(case)
+    """Close the case (and the reports folded into it that are still active) with an
+    outcome; a case already resolved or erased cannot be resolved (409)."""
     _require_holder(staff, case, now)
     if outcome not in OUTCOMES:
         raise Invalid("unknown outcome")
-    for item in [case, *children(session, case)]:
-        if item.status == CaseStatus.resolved:
-            continue
-        item.status, item.resolved_at, item.outcome, item.updated_at = (
-            CaseStatus.resolved,
-            now,
-            outcome,
-            now,
-        )
-        item.lease_expires_at = None
-        data = {"outcome": outcome, **({"note": note.strip()} if note.strip() else {})}
-        if item is not case:
-            data = {"outcome": outcome, "via": case.ref}
-        record_event(session, item, "resolved", _actor(staff), now, data)
+    data = {"outcome": outcome, **({"note": note.strip()} if note.strip() else {})}
+    lifecycle.move(
+        session, case, CaseStatus.resolved, actor=_actor(staff), now=now, outcome=outcome, data=data
+    )
+    for item in children(session, case):
+        if lifecycle.allowed(item.status, CaseStatus.resolved):
+            lifecycle.move(
+                session,
+                item,
+                CaseStatus.resolved,
+                actor=_actor(staff),
+                now=now,
+                outcome=outcome,
+                data={"outcome": outcome, "via": case.ref},
+            )
     audit(session, staff, "resolve", now, case=case, detail={"outcome": outcome})
 
 
@@ -253,11 +260,11 @@ def verify_incident(
         select(Case).where(
             Case.incident_id == incident.id,
             col(Case.parent_id).is_(None),
-            col(Case.status).in_(OPEN_STATUSES),
+            col(Case.status).in_(lifecycle.ACTIVE),
         )
     ).first()
     if primary is not None:
-        record_event(
+        lifecycle.record(
             session,
             primary,
             "incident_verified",

@@ -44,6 +44,7 @@ FIGURE_COLUMNS = (
     "breached",
     "resolved_24h",
     "median_first_response_minutes",
+    "intake",
 )
 
 
@@ -58,12 +59,13 @@ def me(staff: ApiStaff) -> Me:
 def get_queue(
     services: ServicesDep, staff: ApiStaff, desk: str | None = Query(default=None)
 ) -> list[QueueItem]:
-    """The desk's open cases in queue order (the caller's own desk by default)."""
+    """The desk's open cases in queue order (the caller's own desk by default), intake
+    unfinished included; `intake` and `needs_review` say what to look at first."""
     wanted = desk or staff.desk_id
     with http_errors():
         require_desk(staff, wanted)
     with services.db.read() as session:
-        return queue_items(session, wanted)
+        return queue_items(session, wanted, now=utcnow())
 
 
 @router.post(

@@ -24,6 +24,10 @@ QUEUE_FIELDS = (
     "sla_due_at",
     "report_count",
     "lang",
+    "needs_review",
+    "intake",
+    "intake_step",
+    "intake_finished",
 )
 
 
@@ -75,15 +79,20 @@ def set_password(db: Database, *, name: str, password: str) -> None:
 
 
 def queue_lines(db: Database, desk: str | None, as_json: bool) -> Iterator[str]:
-    """The open queue (one desk, or all) in queue order: JSON objects or aligned text lines."""
+    """The open queue (one desk, or all) in queue order, intake unfinished included: JSON
+    objects or aligned text lines (ending with the intake state and the review flag)."""
     with db.read() as session:
-        items = queue_items(session, desk, limit=100_000)
+        items = queue_items(session, desk, now=utcnow(), limit=100_000)
     for item in items:
         values = item.model_dump(mode="json", include=set(QUEUE_FIELDS))
         if as_json:
             yield json.dumps({k: values[k] for k in QUEUE_FIELDS}, ensure_ascii=False)
         else:
+            flags = [f"intake {item.intake}"] if item.intake else []
+            flags += [f"step {item.intake_step}"] if item.intake and item.intake_step else []
+            flags += ["needs review"] if item.needs_review else []
             yield (
                 f"{item.ref}  {item.priority:<8}  {item.intent:<10}  {item.desk:<16}  "
                 f"{item.status:<8}  {item.channel:<8}  {item.created_at:%Y-%m-%d %H:%M}"
+                + "".join(f"  {flag}" for flag in flags)
             )

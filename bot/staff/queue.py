@@ -1,22 +1,25 @@
-"""Desk queues: their order, the atomic claim, and claim leases.
+"""Desk queues: their order, the atomic claim, claim leases, and how far intake has got.
 
-Queue order is `priority_rank`, then `sla_due_at` (cases without a target last), then
-`created_at`. Only cases without a parent are queued: later reports about the same person or
-raid fold into the first one (its `report_count`). The `central` queue also holds every case
-marked `also_central`.
+A desk's queue offers `lifecycle.CLAIMABLE` cases: `open` ones and, since a case opens at the
+person's first message, `intake` ones whose person is still answering. Queue order is
+`priority_rank`, then cases triage flagged `needs_review`, then `sla_due_at` (cases without
+a target last), then `created_at`. Only cases without a parent are queued: later reports
+about the same person or raid fold into the first one (its `report_count`). The `central`
+queue also holds every case marked `also_central`.
 
 A claim is one statement: `UPDATE case … WHERE id = (SELECT id … ORDER BY … LIMIT 1 FOR
 UPDATE SKIP LOCKED) RETURNING id` on PostgreSQL (concurrent claimers skip each other's row);
 on SQLite the same UPDATE without the lock clause runs inside `Database.write()`, which holds
-the write lock. The claimer holds the case under a lease, renewed by each action; when it
-runs out the case is claimable again (and the sweep puts it back to `open`). Open cases are
-tried first, so the common claim is an index walk on `ix_case_queue`.
+the write lock. Its status condition and the values it writes come from `bot.lifecycle`
+(`sources`, `bulk_values`), which owns every status change. The claimer holds the case under
+a lease, renewed by each action; when it runs out the case goes back to `open` (the sweep, or
+the desk's next claim, releases it first) and is claimable again.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -24,18 +27,28 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
-from bot.cases import OPEN_STATUSES, record_event
+from bot import lifecycle
 from bot.db import Database
 from bot.errors import IllegalTransition
 from bot.models import Case, CaseStatus, Incident, Staff
 from bot.staff.access import CENTRAL, audit, is_supervisor, require_desk
-from bot.staff.schemas import QueueItem
+from bot.staff.schemas import IntakeState, QueueItem
 
 logger = logging.getLogger(__name__)
 
 LEASE: Final = timedelta(minutes=15)
 CLAIM_RETRIES: Final = 20
+# Intake counts as in progress while the person answered within this long.
+INTAKE_QUIET: Final = timedelta(minutes=10)
 _T: Any = Case.__table__  # type: ignore[attr-defined]
+
+
+def intake_state(case: Case, now: datetime) -> IntakeState | None:
+    """How far the person got: `in_progress` while they answered within INTAKE_QUIET,
+    `not_finished` when they stopped before the end, None once intake is over."""
+    if case.intake_step is None:
+        return None
+    return "in_progress" if case.updated_at >= now - INTAKE_QUIET else "not_finished"
 
 
 def _on_desk(desk_id: str) -> ColumnElement[bool]:
@@ -44,23 +57,35 @@ def _on_desk(desk_id: str) -> ColumnElement[bool]:
     return _T.c.desk_id == desk_id  # type: ignore[no-any-return]
 
 
-def _waiting(desk_id: str) -> ColumnElement[bool]:
-    """Open cases of the desk's queue (the index `ix_case_queue` serves this and the order)."""
-    return and_(_on_desk(desk_id), _T.c.parent_id.is_(None), _T.c.status == CaseStatus.open.value)
+def _may_move(to: CaseStatus, among: Iterable[CaseStatus]) -> ColumnElement[bool]:
+    """`status IN (…)`: the statuses of `among` that the lifecycle lets move to `to`."""
+    wanted = set(among)
+    condition: ColumnElement[bool] = _T.c.status.in_(
+        [s for s in lifecycle.sources(to) if s in wanted]
+    )
+    return condition
 
 
-def _lapsed(desk_id: str, now: datetime) -> ColumnElement[bool]:
-    """Claimed cases of the desk whose lease ran out (the sweep has not reopened them yet)."""
+def _claimable(desk_id: str) -> ColumnElement[bool]:
+    """The desk's queue: unclaimed cases without a parent, intake included."""
     return and_(
         _on_desk(desk_id),
         _T.c.parent_id.is_(None),
-        _T.c.status == CaseStatus.claimed.value,
+        _may_move(CaseStatus.claimed, lifecycle.CLAIMABLE),
+    )
+
+
+def _lapsed(now: datetime) -> ColumnElement[bool]:
+    """Claimed cases whose lease ran out."""
+    return and_(
+        _may_move(CaseStatus.open, (CaseStatus.claimed,)),
         _T.c.lease_expires_at < now,
     )
 
 
 QUEUE_ORDER: Final = (
     _T.c.priority_rank,
+    _T.c.needs_review.desc(),
     _T.c.sla_due_at.asc().nulls_last(),
     _T.c.created_at,
     _T.c.id,
@@ -70,19 +95,18 @@ QUEUE_ORDER: Final = (
 def claim_next(
     db: Database, staff: Staff, desk_id: str, now: datetime, *, lease: timedelta = LEASE
 ) -> Case | None:
-    """Give the staff member the desk's next case under a lease, or None when none is left."""
+    """Give the staff member the desk's next case under a lease, or None when none is left
+    (cases of the desk whose lease ran out go back to the queue first)."""
     require_desk(staff, desk_id)
+    release_expired_leases(db, now=now, desk_id=desk_id)
     for _ in range(CLAIM_RETRIES):
-        for claimable in (_waiting(desk_id), _lapsed(desk_id, now)):
-            case = _claim_one(db, staff, claimable, now, lease)
-            if case is not None:
-                return case
+        case = _claim_one(db, staff, _claimable(desk_id), now, lease)
+        if case is not None:
+            return case
         # On PostgreSQL a claim can come back empty when its candidate was taken between the
         # statement's snapshot and the lock; try again while claimable cases remain.
         with db.read() as session:
-            if not session.execute(
-                select(exists().where(or_(_waiting(desk_id), _lapsed(desk_id, now))))
-            ).scalar():
+            if not session.execute(select(exists().where(_claimable(desk_id)))).scalar():
                 return None
     return None
 
@@ -94,15 +118,13 @@ def _claim_one(
     candidate = select(_T.c.id).where(claimable).order_by(*QUEUE_ORDER).limit(1)
     if not db.is_sqlite:
         candidate = candidate.with_for_update(skip_locked=True)
+    values = lifecycle.bulk_values(
+        CaseStatus.claimed, now=now, claimed_by=staff.id, lease_until=now + lease
+    )
     statement = (
         update(_T)
-        .where(_T.c.id == candidate.scalar_subquery())
-        .values(
-            status=CaseStatus.claimed.value,
-            claimed_by=staff.id,
-            lease_expires_at=now + lease,
-            updated_at=now,
-        )
+        .where(_T.c.id == candidate.scalar_subquery(), claimable)
+        .values(**values)
         .returning(_T.c.id)
     )
     with db.write() as session:
@@ -111,7 +133,9 @@ def _claim_one(
             return None
         case = session.get(Case, case_id)
         assert case is not None
-        record_event(session, case, "claimed", f"staff:{staff.id}", now)
+        data = {"intake_step": case.intake_step} if case.intake_step is not None else None
+        kind = lifecycle.event_kind(CaseStatus.open, CaseStatus.claimed)
+        lifecycle.record(session, case, kind, f"staff:{staff.id}", now, data)
         audit(session, staff, "claim", now, case=case)
         return case
 
@@ -122,14 +146,14 @@ def renew_lease(case: Case, staff: Staff, now: datetime, *, lease: timedelta = L
         case.lease_expires_at = now + lease
 
 
-def release_expired_leases(db: Database, *, now: datetime) -> int:
-    """Put claimed cases whose lease ran out back to `open`; return how many."""
+def release_expired_leases(db: Database, *, now: datetime, desk_id: str | None = None) -> int:
+    """Put claimed cases whose lease ran out (of one desk, or all) back to `open`; return
+    how many."""
+    lapsed = _lapsed(now) if desk_id is None else and_(_lapsed(now), _on_desk(desk_id))
     statement = (
         update(_T)
-        .where(_T.c.status == CaseStatus.claimed.value, _T.c.lease_expires_at < now)
-        .values(
-            status=CaseStatus.open.value, claimed_by=None, lease_expires_at=None, updated_at=now
-        )
+        .where(lapsed)
+        .values(**lifecycle.bulk_values(CaseStatus.open, now=now))
         .returning(_T.c.id)
     )
     with db.write() as session:
@@ -137,7 +161,7 @@ def release_expired_leases(db: Database, *, now: datetime) -> int:
         for case_id in ids:
             case = session.get(Case, case_id)
             if case is not None:
-                record_event(session, case, "lease_expired", "system", now)
+                lifecycle.record(session, case, "lease_expired", "system", now)
     if ids:
         logger.info("released %s expired case lease(s)", len(ids))
     return len(ids)
@@ -152,13 +176,7 @@ def release(session: Session, staff: Staff, case: Case, now: datetime) -> None:
     )
     if held_by_other and not is_supervisor(staff):
         raise IllegalTransition("another staff member holds this case")
-    case.status, case.claimed_by, case.lease_expires_at, case.updated_at = (
-        CaseStatus.open,
-        None,
-        None,
-        now,
-    )
-    record_event(session, case, "released", f"staff:{staff.id}", now)
+    lifecycle.move(session, case, CaseStatus.open, actor=f"staff:{staff.id}", now=now)
     audit(session, staff, "release", now, case=case)
 
 
@@ -166,7 +184,8 @@ def queue_items(
     session: Session,
     desk_id: str | None,
     *,
-    statuses: Sequence[CaseStatus] = OPEN_STATUSES,
+    now: datetime,
+    statuses: Sequence[CaseStatus] = lifecycle.ACTIVE,
     limit: int = 500,
 ) -> list[QueueItem]:
     """The desk's cases (every desk's when `desk_id` is None) in queue order."""
@@ -178,11 +197,12 @@ def queue_items(
     if desk_id is not None:
         query = query.where(_on_desk(desk_id))
     query = query.order_by(*QUEUE_ORDER).limit(limit)
-    return [queue_item(case, incident) for case, incident in session.execute(query).all()]
+    rows = session.execute(query).all()
+    return [queue_item(case, incident, now) for case, incident in rows]
 
 
-def queue_item(case: Case, incident: Incident | None) -> QueueItem:
-    """A case as a queue line."""
+def queue_item(case: Case, incident: Incident | None, now: datetime) -> QueueItem:
+    """A case as a queue line (with how far intake has got at `now`)."""
     return QueueItem(
         ref=case.ref,
         intent=case.intent,
@@ -190,6 +210,10 @@ def queue_item(case: Case, incident: Incident | None) -> QueueItem:
         priority_rank=case.priority_rank,
         desk=case.desk_id,
         status=str(case.status),
+        needs_review=case.needs_review,
+        intake=intake_state(case, now),
+        intake_step=case.intake_step or None,
+        intake_finished=case.intake_step is None,
         channel=case.channel,
         lang=case.lang,
         created_at=case.created_at,

@@ -22,7 +22,7 @@ from typing import Final
 from sqlalchemy import and_, exists, or_
 from sqlmodel import col, select, update
 
-from bot.cases import OPEN_STATUSES
+from bot import lifecycle
 from bot.db import Database
 from bot.erasure import erase_case, erase_contact
 from bot.models import Case, CaseStatus, Contact, Conversation, Incident
@@ -79,7 +79,7 @@ def _erase_cases(db: Database, now: datetime, cutoff: datetime) -> int:
 def _erase_contacts(db: Database, now: datetime, cutoff: datetime) -> int:
     live_case = exists().where(
         col(Case.contact_id) == col(Contact.id),
-        or_(col(Case.status).in_(OPEN_STATUSES), col(Case.resolved_at) >= cutoff),
+        or_(col(Case.status).in_(lifecycle.ACTIVE), col(Case.resolved_at) >= cutoff),
     )
     recent_talk = exists().where(
         col(Conversation.contact_id) == col(Contact.id), col(Conversation.updated_at) >= cutoff

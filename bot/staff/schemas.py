@@ -18,10 +18,15 @@ OUTCOMES: tuple[str, ...] = (
 Outcome = Literal["helped", "referred", "information", "duplicate", "no_response", "not_consular"]
 CANNED: tuple[str, ...] = ("received", "calling", "documents", "more_info", "safety")
 Canned = Literal["received", "calling", "documents", "more_info", "safety"]
+IntakeState = Literal["in_progress", "not_finished"]  # see bot.staff.queue.intake_state
 
 
 class QueueItem(BaseModel):
-    """One line of a desk's queue: a case without a parent, with its linked reports."""
+    """One line of a desk's queue: a case without a parent, with its linked reports.
+
+    `intake` says how far the person's report has got: `in_progress` (they answered within
+    the last minutes, `intake_step` is the question reached), `not_finished` (they stopped
+    before the end) or None (`intake_finished`). `needs_review`: triage was unsure."""
 
     ref: str
     intent: str
@@ -29,6 +34,10 @@ class QueueItem(BaseModel):
     priority_rank: int
     desk: str
     status: str
+    needs_review: bool = False
+    intake: IntakeState | None = None
+    intake_step: str | None = None
+    intake_finished: bool = True
     channel: str
     lang: str
     created_at: datetime
@@ -170,6 +179,7 @@ class DeskFigures(BaseModel):
     """A desk's figures right now."""
 
     desk: str
+    intake: int
     open: int
     claimed: int
     waiting: int

@@ -5,8 +5,8 @@ Each is idempotent and safe in several processes: candidate cases are locked wit
 and every change also clears the condition that selected it (`escalated_at`,
 `followup_sent_at`, …); the daily digest claims its desk and day by inserting a `SweepMark`.
 
-- `escalate_breached`: first-response target passed → one priority level up, shown to
-  central, one alert message listing the cases.
+- `escalate_breached`: first-response target passed (in intake, queued or held) → one
+  priority level up, shown to central, one alert message listing the cases.
 - `release_case_leases`: claims whose lease ran out go back to the queue.
 - `send_followups`: once, a day after resolution, ask the person whether they got help.
 - `send_daily_digests`: each desk's figures once per local day, to the alert contacts.
@@ -25,8 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from bot import i18n
-from bot.cases import record_event
+from bot import i18n, lifecycle
 from bot.config import Settings
 from bot.contacts import get_or_create_contact
 from bot.db import Database
@@ -99,7 +98,7 @@ def escalate_breached(db: Database, *, now: datetime, alerts: Sequence[AlertTarg
         .where(
             col(Case.parent_id).is_(None),
             col(Case.erased_at).is_(None),
-            col(Case.status).in_((CaseStatus.open, CaseStatus.claimed)),
+            col(Case.status).in_((*lifecycle.CLAIMABLE, CaseStatus.claimed)),
             col(Case.first_response_at).is_(None),
             col(Case.escalated_at).is_(None),
             col(Case.sla_due_at) < now,
@@ -113,7 +112,7 @@ def escalate_breached(db: Database, *, now: datetime, alerts: Sequence[AlertTarg
             before = case.priority
             raise_priority(case)
             case.escalated_at, case.also_central, case.updated_at = now, True, now
-            record_event(
+            lifecycle.record(
                 session,
                 case,
                 "escalated",
@@ -175,7 +174,7 @@ def send_followups(db: Database, *, now: datetime, after: timedelta = FOLLOWUP_A
                 now=now,
                 case_id=case.id,
             )
-            record_event(session, case, "followup", "system", now)
+            lifecycle.record(session, case, "followup", "system", now)
             sent += 1
     if sent:
         logger.info("sent %s follow-up(s)", sent)
@@ -200,14 +199,15 @@ def send_daily_digests(
             if not claim_mark(session, "daily_digest", f"{desk.id}:{local.date()}", now):
                 continue
             figures = desk_figures(session, [desk.id], now)[0]
-            busy = figures.open + figures.claimed + figures.waiting + figures.resolved_24h
+            queued = figures.intake + figures.open + figures.claimed
+            busy = queued + figures.waiting + figures.resolved_24h
             if not busy:
                 continue
             text = i18n.t(
                 "staff.alert.digest",
                 as_lang(ALERT_LANG),
                 desk=desk.id,
-                open=figures.open + figures.claimed,
+                open=queued,
                 breached=figures.breached,
                 resolved=figures.resolved_24h,
             )

@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from sqlmodel import Session, col, func, select
 
-from bot.cases import OPEN_STATUSES
+from bot.lifecycle import ACTIVE
 from bot.models import (
     Case,
     CaseEvent,
@@ -59,7 +59,7 @@ def case_detail(session: Session, staff: Staff, case: Case, now: datetime) -> Ca
         for m in e.data.get("media", [])
         if isinstance(m, dict)
     ]
-    base = queue_item(case, incident).model_dump()
+    base = queue_item(case, incident, now).model_dump()
     return CaseDetail(
         **base,
         flow=case.flow,
@@ -180,8 +180,8 @@ def visible_desks(session: Session, staff: Staff) -> list[str]:
 
 
 def desk_figures(session: Session, desk_ids: Iterable[str], now: datetime) -> list[DeskFigures]:
-    """Open, claimed, waiting and breached cases, resolutions in 24 h and the median minutes
-    to first response (cases of the last 30 days), per desk."""
+    """Cases in intake, open, claimed, waiting and breached, resolutions in 24 h and the
+    median minutes to first response (cases of the last 30 days), per desk."""
     wanted = list(desk_ids)
     counts: dict[tuple[str, str], int] = {}
     for desk, status, count in session.exec(
@@ -189,7 +189,7 @@ def desk_figures(session: Session, desk_ids: Iterable[str], now: datetime) -> li
         .where(
             col(Case.desk_id).in_(wanted),
             col(Case.parent_id).is_(None),
-            col(Case.status).in_(list(OPEN_STATUSES)),
+            col(Case.status).in_(list(ACTIVE)),
         )
         .group_by(Case.desk_id, Case.status)
     ).all():
@@ -197,7 +197,7 @@ def desk_figures(session: Session, desk_ids: Iterable[str], now: datetime) -> li
     breached = _per_desk(
         session,
         wanted,
-        col(Case.status).in_(list(OPEN_STATUSES)),
+        col(Case.status).in_(list(ACTIVE)),
         col(Case.first_response_at).is_(None),
         col(Case.sla_due_at) < now,
     )
@@ -216,6 +216,7 @@ def desk_figures(session: Session, desk_ids: Iterable[str], now: datetime) -> li
     return [
         DeskFigures(
             desk=desk,
+            intake=counts.get((desk, "intake"), 0),
             open=counts.get((desk, "open"), 0),
             claimed=counts.get((desk, "claimed"), 0),
             waiting=counts.get((desk, "waiting"), 0),

@@ -216,10 +216,11 @@ def queue_page(
     with http_errors():
         require_desk(staff, wanted)
     with services.db.read() as db_session:
-        items = queue_items(db_session, wanted)
+        now = utcnow()
+        items = queue_items(db_session, wanted, now=now)
         names = staff_names(db_session, (i.claimed_by for i in items))
         desks = visible_desks(db_session, staff)
-        figures = desk_figures(db_session, [wanted], utcnow())[0]
+        figures = desk_figures(db_session, [wanted], now)[0]
     return _page(
         request,
         services,

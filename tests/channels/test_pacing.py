@@ -28,3 +28,15 @@ async def test_without_a_burst_each_message_waits_its_turn() -> None:
     for _ in range(3):
         await limiter.acquire("+17135550101")
     assert time.monotonic() - start >= 0.35
+
+
+async def test_a_surge_of_first_replies_goes_out_at_once_then_at_the_overall_rate() -> None:
+    limiter = RateLimiter(rate=20.0, per_key=1.0, burst=3, overall_burst=20)
+    start = time.monotonic()
+    for chat in range(20):
+        await limiter.acquire(f"chat-{chat}")
+    burst = time.monotonic() - start
+    for chat in range(20, 24):
+        await limiter.acquire(f"chat-{chat}")
+    assert burst < 0.1  # twenty people answered at once
+    assert time.monotonic() - start >= 0.15  # then one per 1/20 s

@@ -177,16 +177,17 @@ async def test_flood_control_from_telegram_pauses_sending(
     assert fake.texts(506) == ["echo: hola"]
 
 
-async def test_replies_to_one_chat_are_paced_one_per_second(
+async def test_two_replies_to_one_chat_go_out_as_a_short_burst(
     database: Database, tmp_path: Path, bot_api: Fake
 ) -> None:
-    """Two replies to the same chat are sent about a second apart."""
+    """Telegram allows short bursts in a private chat: two replies are not held a second
+    apart (past the burst, one per second: tests/channels/test_pacing.py)."""
     fake, server = bot_api
     app = fast_app(settings_for(tmp_path, bot_api=server.url), database, EchoEngine())
     async with running(app) as client:
         await post_update(client, tg_message(70, 507, "twice"))
         await wait_for(lambda: len(fake.sent) == 2, within=10, what="two replies")
-    assert fake.sent[1]["at"] - fake.sent[0]["at"] >= 0.9
+    assert fake.sent[1]["at"] - fake.sent[0]["at"] < 0.5
 
 
 async def test_long_staff_messages_are_split_at_4096(

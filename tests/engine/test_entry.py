@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.engine import Hints, SaveReport
 from bot.i18n import t
+from bot.render import render
 from tests.engine.support import REF, Talk, accepted, texts
 
 
@@ -47,8 +48,13 @@ def test_raid_free_text_in_english_says_911_first_when_critical() -> None:
     assert first.state.lang == "en" and first.state.flow == "raid"
     assert first.replies[0].text == t("safety.emergency", "en")
     assert first.state.answers["when"]["when"] == "now"
-    # case first: the critical report has its reference in the first reply
+    # case first: the critical report has its reference in the first reply, and the whole
+    # turn (911, reference, question) is one message on every channel
     assert first.state.case_ref == REF and REF in texts(first.replies)
+    for channel in ("telegram", "sms", "whatsapp", "web"):
+        sent = render(channel, first.replies)
+        assert len(sent) == 1, channel
+        assert sent[0].text.index("911") < sent[0].text.index(REF)
 
 
 def test_free_text_without_a_classifier_uses_keywords() -> None:

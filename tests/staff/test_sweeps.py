@@ -249,6 +249,6 @@ def test_retention_closes_cases_the_person_never_answered(database: Database) ->
     untouched = new_case(database, status="open", summary="redada", created_at=old, updated_at=old)
     purge_expired(database, now=NOW, retention_days=90)
     gone, kept = get_case(database, waiting), get_case(database, untouched)
-    assert gone.summary is None and gone.status == "resolved"
+    assert gone.summary is None and gone.status == "erased"
     assert gone.outcome == "expired_no_reply"
     assert kept.summary == "redada" and kept.status == "open"

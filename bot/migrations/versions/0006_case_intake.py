@@ -23,8 +23,11 @@ def upgrade() -> None:
         "case",
         sa.Column("needs_review", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
+    # Erased cases were kept as `resolved` with `erased_at`; they have a status of their own.
+    op.execute("UPDATE \"case\" SET status = 'erased' WHERE erased_at IS NOT NULL")
 
 
 def downgrade() -> None:
+    op.execute("UPDATE \"case\" SET status = 'resolved' WHERE status IN ('erased', 'intake')")
     op.drop_column("case", "needs_review")
     op.drop_column("case", "intake_step")
