@@ -33,7 +33,7 @@ ASKS: Final = 2  # a question is asked at most this many times in a row
 _STORY_WORDS: Final = 3  # an answer this long may carry more than the question asked
 # Answers that may carry other facts ("ahorita en el 77036, se llevaron a 3"); dates of
 # birth, phone and A-numbers are read for what they are and nothing else.
-_MAY_SAY_MORE: Final = frozenset({"choice", "yes_no", "time", "location", "media", "text"})
+_MAY_SAY_MORE: Final = frozenset({"choice", "yes_no", "time", "location", "media", "number"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +143,8 @@ def answer(turn: Turn) -> None:
     if parsed is None or (parsed.skipped and not step.optional and step.kind != "media"):
         step_miss(turn, spec, step, skipped=parsed is not None)
         return
+    if len(turn.text.split()) >= _STORY_WORDS and not _verbatim(step, parsed):
+        keep_note(turn, step.id)  # "es mi hermano, lo agarraron saliendo del trabajo"
     answers = {**turn.state.answers, step.save_as or step.id: parsed.value}
     if len(turn.text.split()) >= _STORY_WORDS and step.kind in _MAY_SAY_MORE:
         # Several facts in one message ("fue ahorita en el 77036, se llevaron a 3"): later
@@ -157,7 +159,7 @@ def step_miss(turn: Turn, spec: FlowSpec, step: StepSpec, *, skipped: bool) -> N
     """An answer the step cannot read. Keep the words; ask once more, never a third time:
     the second time the words stay as a note and the flow moves on (a required question
     also offers a person)."""
-    if has_content(turn.text) and not skipped:
+    if has_content(turn.text) and (not skipped or len(turn.text.split()) >= _STORY_WORDS):
         keep_note(turn, step.id)
     if turn.state.misses + 1 < ASKS:
         turn.update(misses=turn.state.misses + 1)
@@ -167,6 +169,11 @@ def step_miss(turn: Turn, spec: FlowSpec, step: StepSpec, *, skipped: bool) -> N
         turn.say(keys.OFFER_HUMAN)
     turn.update(history=(*turn.state.history, step.id), misses=0)
     enter(turn, spec, next_step(step, None))
+
+
+def _verbatim(step: StepSpec, parsed: Parsed) -> bool:
+    """True when the answer was saved word for word (a story, a description)."""
+    return step.kind == "text" or (step.kind == "media" and not parsed.skipped)
 
 
 def keep_note(turn: Turn, step_id: str) -> None:

@@ -38,7 +38,7 @@ GOOD = [
     ("harassment", "kind", "en el trabajo", "work"),
     ("harassment", "kind", "no sé", None),
     ("detention", "name", "Juan Pérez García", "Juan Pérez García"),
-    ("detention", "facility", "no se", None),
+    ("detention", "where", "no se", None),
     ("raid", "safe", "si", True),
     ("raid", "safe", "NO", False),
     ("raid", "safe", "no sé", None),
