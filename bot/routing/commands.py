@@ -42,13 +42,15 @@ def _classify_one(line: str) -> str:
     if location is None:
         location = extract_location(text)
     reasons = list(triage.reasons)
-    if location is not None:
+    if location is not None and location.abroad:
+        reasons.append(f"location {location.label}: outside the U.S. → no consulate desk")
+    elif location is not None:
         reasons.append(f"location {location.label} ({location.method}) → {location.desk_id}")
     return json.dumps(
         {
             "intent": triage.intent,
             "priority": triage.priority,
-            "desk": location.desk_id if location else None,
+            "desk": location.desk_id if location and not location.abroad else None,
             "reasons": reasons,
         },
         ensure_ascii=False,
@@ -71,4 +73,6 @@ def route_command(location: str) -> tuple[int, str]:
             f"unknown location: {location.strip()!r} (ask the person; cases with no "
             "known place go to the central desk)"
         )
+    if found.abroad:
+        return 1, f"outside the U.S.: {found.label} (no consulate desk; the central desk sees it)"
     return 0, found.desk_id

@@ -1,7 +1,8 @@
-"""Offline U.S. ZIP data from the ``zipcodes`` package: ZIP look-up, nearest ZIP to a
-point (coarse grid index built at first use), and area-code and city indexes.
+"""Offline U.S. ZIP data from the ``zipcodes`` package: ZIP look-up (a dict built at first
+use), nearest ZIP to a point (coarse grid index), and area-code and city indexes.
 
-``zipcodes`` raises ``ValueError`` on malformed input; this module returns None instead.
+Malformed or unknown ZIP codes give None. A few records carry the point (0, 0): they are
+looked up by code but left out of every index built on coordinates.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from typing import Any, Final
 
 import zipcodes
 
-# zipcodes has no type hints; name the two functions used with their real shapes.
-_matching: Callable[[str], list[dict[str, Any]]] = zipcodes.matching
+# zipcodes has no type hints; name the function used with its real shape.
 _list_all: Callable[[], list[dict[str, Any]]] = zipcodes.list_all
 
 _ZIP = re.compile(r"^\s*(\d{5})(?:-\d{4})?\s*$")
@@ -79,11 +79,12 @@ def lookup_zip(value: str | int | None) -> ZipRecord | None:
     code = clean_zip(value)
     if code is None:
         return None
-    try:
-        found = _matching(code)
-    except (ValueError, TypeError):
-        return None
-    return _record(found[0]) if found else None
+    return _zip_table().get(code)
+
+
+@functools.cache
+def _zip_table() -> dict[str, ZipRecord]:
+    return {rec.zip: rec for rec in all_records()}
 
 
 @functools.cache
@@ -91,6 +92,11 @@ def all_records() -> tuple[ZipRecord, ...]:
     """Every ZIP record with coordinates (loaded once, about half a second)."""
     out = (_record(raw) for raw in _list_all())
     return tuple(r for r in out if r is not None)
+
+
+def _located(rec: ZipRecord) -> bool:
+    """Whether the record has a real point (a few carry 0, 0)."""
+    return rec.lat != 0.0 or rec.lon != 0.0
 
 
 def _cell(lat: float, lon: float) -> tuple[int, int]:
@@ -101,7 +107,7 @@ def _cell(lat: float, lon: float) -> tuple[int, int]:
 def _grid() -> dict[tuple[int, int], tuple[ZipRecord, ...]]:
     grid: dict[tuple[int, int], list[ZipRecord]] = defaultdict(list)
     for rec in all_records():
-        if rec.kind != "MILITARY":
+        if rec.kind != "MILITARY" and _located(rec):
             grid[_cell(rec.lat, rec.lon)].append(rec)
     return {k: tuple(v) for k, v in grid.items()}
 
@@ -136,7 +142,7 @@ def area_codes() -> dict[str, tuple[str, str, str, float, float]]:
     counts: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
     points: dict[tuple[str, str, str], list[ZipRecord]] = defaultdict(list)
     for rec in all_records():
-        if rec.kind != "STANDARD":
+        if rec.kind != "STANDARD" or not _located(rec):
             continue
         for code in rec.area_codes:
             counts[code][(rec.state, rec.county)] += 1
@@ -175,7 +181,7 @@ def city_index() -> dict[str, tuple[CityPlace, ...]]:
 
     groups: dict[tuple[str, str], list[ZipRecord]] = defaultdict(list)
     for rec in all_records():
-        if rec.kind != "MILITARY" and rec.city:
+        if rec.kind != "MILITARY" and rec.city and _located(rec):
             groups[(norm_place(rec.city), rec.state)].append(rec)
     index: dict[str, list[CityPlace]] = defaultdict(list)
     for (name, state), recs in groups.items():
@@ -183,6 +189,39 @@ def city_index() -> dict[str, tuple[CityPlace, ...]]:
         index[name].append(
             CityPlace(
                 recs[0].city,
+                state,
+                county[0][0] if county else "",
+                sum(r.lat for r in recs) / len(recs),
+                sum(r.lon for r in recs) / len(recs),
+                len(recs),
+            )
+        )
+    return {k: tuple(sorted(v, key=lambda p: -p.zips)) for k, v in index.items()}
+
+
+@functools.cache
+def alternate_city_index() -> dict[str, tuple[CityPlace, ...]]:
+    """Other names the Postal Service accepts for a ZIP ("Cypress" for a Houston-area ZIP),
+    for names that are not already a city in that state: name → places, most ZIPs first."""
+    from bot.routing.names import norm_place
+
+    primary = city_index()
+    groups: dict[tuple[str, str], list[tuple[str, ZipRecord]]] = defaultdict(list)
+    for raw in _list_all():
+        rec = _record(raw)
+        if rec is None or rec.kind == "MILITARY" or not _located(rec):
+            continue
+        for name in raw.get("acceptable_cities") or ():
+            key = norm_place(name)
+            if key and all(p.state != rec.state for p in primary.get(key, ())):
+                groups[(key, rec.state)].append((name, rec))
+    index: dict[str, list[CityPlace]] = defaultdict(list)
+    for (key, state), named in groups.items():
+        recs = [r for _, r in named]
+        county = Counter(r.county for r in recs if r.county).most_common(1)
+        index[key].append(
+            CityPlace(
+                Counter(n for n, _ in named).most_common(1)[0][0],
                 state,
                 county[0][0] if county else "",
                 sum(r.lat for r in recs) / len(recs),

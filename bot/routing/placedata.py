@@ -1,5 +1,5 @@
-"""Loads ``data/routing/places.yaml`` (aliases, Spanish state names, stop words), checked
-against the ZIP data so that every alias points at a real place."""
+"""Loads ``data/routing/places.yaml`` (aliases, Spanish state names, words that need
+context), checked against the ZIP data so that every alias points at a real place."""
 
 from __future__ import annotations
 
@@ -49,15 +49,16 @@ AMBIGUOUS_CODES: Final = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class PlaceData:
-    """Aliases resolved to places, state names (any language) → code, stop words."""
+    """Aliases resolved to places, state names (any language) → code, words that need
+    context, and names never taken without their state."""
 
     aliases: Mapping[str, ZipRecord | CityPlace]
     exact: Mapping[str, ZipRecord | CityPlace]
     state_names: Mapping[str, str]
     stop_words: frozenset[str]
     ambiguous_codes: frozenset[str]
-    known: frozenset[str]
-    """Every alias, state name and city name: a phrase not in here is not a place."""
+    not_places: frozenset[str] = frozenset()
+    prefer: Mapping[str, ZipRecord | CityPlace] | None = None
 
 
 def _target(path: Path, key: str, value: Any) -> ZipRecord | CityPlace:
@@ -100,5 +101,9 @@ def load_place_data(data_dir: Path) -> PlaceData:
         state_names=states,
         stop_words=frozenset(norm_place(str(w)) for w in data.get("stop_words") or ()),
         ambiguous_codes=AMBIGUOUS_CODES,
-        known=frozenset(aliases) | frozenset(states) | frozenset(city_index()),
+        not_places=frozenset(norm_place(str(w)) for w in data.get("not_places") or ()),
+        prefer={
+            norm_place(str(k)): _target(path, str(k), v)
+            for k, v in (data.get("prefer") or {}).items()
+        },
     )

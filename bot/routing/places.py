@@ -1,63 +1,54 @@
-"""Where is the person? ZIP codes, city names (with nicknames and misspellings from
-``data/routing/places.yaml``), Telegram location shares and phone area codes → ``Location``.
+"""Where is the person? ZIP codes, place names in free text, Telegram location shares and
+phone area codes → ``Location``.
 
-Confidence: a ZIP, a point near a ZIP, or "City, ST" is "high"; a city named without its
-state, or a point far from any ZIP, is "medium"; an area code or a bare state is "low".
+Free text (``extract_location``): every place mentioned is found (``mentions.py``: U.S.
+cities from the ZIP data, nicknames and misspellings, neighbourhoods and landmarks from the
+gazetteer, places abroad); the one kept is where the event happened rather than where the
+person lives ("vivo en San Jose pero lo agarró la migra en Sacramento" → Sacramento), then
+the surest. A place abroad wins only when nothing in the U.S. is named in the same role or a
+stronger one; it gives a ``Location`` with ``abroad`` true, ``country`` its code and the
+central desk, so it routes to no consulate.
+
+Confidence: a ZIP, a point near a ZIP, "City, ST" or a landmark is "high"; a city named
+without its state, a corrected misspelling or a place abroad is "medium"; an area code or a
+bare state is "low".
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.routing.desks import DATA_DIR, load_desks
+from bot.routing.desks import CENTRAL, DATA_DIR, load_desks
+from bot.routing.gazetteer import Abroad, Site
 from bot.routing.geo import (
     CityPlace,
     ZipRecord,
     area_codes,
-    city_index,
     clean_zip,
     km,
     lookup_zip,
     nearest_zip,
 )
-from bot.routing.names import US_STATES, norm_place
-from bot.routing.placedata import PlaceData, load_place_data
+from bot.routing.lexicon import load_lexicon
+from bot.routing.mentions import WORD_CODES, Mention, find_mentions
+from bot.routing.names import US_STATES
 
 Confidence = Literal["high", "medium", "low"]
-Method = Literal["zip", "city", "coords", "area_code"]
+Method = Literal["zip", "city", "place", "coords", "area_code", "abroad"]
 
-_ZIP_IN_TEXT = re.compile(r"(?<![\d$#/.,-])(\d{5})(?:-\d{4})?(?![\d/]|,\d)")
-_WORD = re.compile(r"[^\W_]+|,")
-_PREPOSITIONS = frozenset(
-    {
-        "en",
-        "in",
-        "near",
-        "cerca",
-        "desde",
-        "from",
-        "around",
-        "por",
-        "at",
-        "to",
-        "para",
-        "hacia",
-        "outside",
-        "afuera",
-    }
-)
-_MIN_ZIPS_AFTER_PREPOSITION = 3
-_MIN_ZIPS_AFTER_DE = 10
-_MAX_WORDS = 5
 _NEAR_KM = 15.0
 
 
 @dataclass(frozen=True, slots=True)
 class Location:
-    """A resolved place and the desk that serves it."""
+    """A resolved place and the desk that serves it.
+
+    ``country`` is "US" for places the consulates serve (Puerto Rico included); for a place
+    abroad it is the country code ("MX", "GT"...), ``desk_id`` is the central desk and
+    ``state`` the region, if any ("Chiapas").
+    """
 
     desk_id: str
     zip: str | None
@@ -69,6 +60,12 @@ class Location:
     confidence: Confidence
     method: Method
     label: str
+    country: str = "US"
+
+    @property
+    def abroad(self) -> bool:
+        """Whether the place is outside the U.S. (no consulate desk serves it)."""
+        return self.country != "US"
 
 
 def _from_zip(
@@ -109,6 +106,42 @@ def _from_city(place: CityPlace, confidence: Confidence) -> Location | None:
     )
 
 
+def _from_site(site: Site) -> Location | None:
+    where = site.zip or site.place
+    loc = _from_zip(site.zip, "place") if site.zip else _from_city(site.place, "high")
+    if loc is None:
+        return None
+    city = f"{site.place.name}, {site.place.state}" + (f" {site.zip.zip}" if site.zip else "")
+    return Location(
+        loc.desk_id,
+        loc.zip,
+        site.place.name,
+        where.state,
+        loc.county,
+        loc.lat,
+        loc.lon,
+        "high",
+        "place",
+        f"{site.name} ({city})",
+    )
+
+
+def _from_abroad(place: Abroad) -> Location:
+    return Location(
+        CENTRAL,
+        None,
+        place.name if place.level == "city" else None,
+        place.region or (place.name if place.level == "region" else ""),
+        None,
+        None,
+        None,
+        "medium",
+        "abroad",
+        place.label,
+        place.country,
+    )
+
+
 def _from_state(state: str) -> Location | None:
     directory = load_desks()
     if directory.splits(state) or state not in directory.by_state:
@@ -127,126 +160,55 @@ def _from_state(state: str) -> Location | None:
     )
 
 
-def _city(name: str, state: str | None) -> CityPlace | None:
-    places = city_index().get(name, ())
-    if state is not None:
-        return next((p for p in places if p.state == state), None)
-    return places[0] if places else None
+def _location(m: Mention) -> Location | None:
+    target = m.target
+    if isinstance(target, Abroad):
+        return _from_abroad(target)
+    if isinstance(target, Site):
+        return _from_site(target)
+    if isinstance(target, ZipRecord):
+        if m.kind == "zip":
+            return _from_zip(target)
+        return _from_zip(target, "city", "high" if m.high else "medium")
+    if isinstance(target, CityPlace):
+        return _from_city(target, "high" if m.high else "medium")
+    return _from_state(target)
 
 
-@dataclass(frozen=True, slots=True)
-class _Words:
-    norm: list[str]
-    raw: list[str]
-
-
-@functools.lru_cache(maxsize=65536)
-def _norm_word(word: str) -> str:
-    return norm_place(word) if word != "," else ","
-
-
-def _words(text: str) -> _Words:
-    raw = _WORD.findall(text)
-    return _Words([_norm_word(w) for w in raw], raw)
-
-
-def _state_after(words: _Words, j: int, data: PlaceData) -> tuple[str | None, int]:
-    """A state named at ``words[j:]`` (after an optional comma): (code, end) or (None, j)."""
-    comma = j < len(words.norm) and words.norm[j] == ","
-    k = j + 1 if comma else j
-    for size in (3, 2, 1):
-        phrase = " ".join(words.norm[k : k + size])
-        if "," in words.norm[k : k + size] or len(words.norm[k : k + size]) < size:
-            continue
-        code = data.state_names.get(phrase)
-        if code:
-            return code, k + size
-        raw = words.raw[k] if size == 1 else ""
-        if raw.upper() in US_STATES:
-            if comma or raw.isupper() or raw.lower() not in data.ambiguous_codes:
-                return raw.upper(), k + 1
-    return None, j
-
-
-def _scan(words: _Words, data: PlaceData) -> tuple[int, Location] | None:
-    """The best place named in the words: (score, location)."""
-    best: tuple[int, Location] | None = None
-    state_only: str | None = None
-    n = len(words.norm)
-    i = 0
-    while i < n:
-        found = None
-        for size in range(min(_MAX_WORDS, n - i), 0, -1):
-            chunk = words.norm[i : i + size]
-            if "," in chunk:
-                continue
-            found = _match_phrase(" ".join(chunk), words, i, i + size, data)
-            if found is not None:
-                break
-        if found is None:
-            i += 1
-            continue
-        score, loc, end, state = found
-        if loc is not None and (best is None or score > best[0]):
-            best = (score, loc)
-        state_only = state_only or state
-        i = end
-    if best is None and state_only:
-        loc = _from_state(state_only)
-        return (10, loc) if loc else None
-    return best
-
-
-def _match_phrase(
-    phrase: str, words: _Words, i: int, j: int, data: PlaceData
-) -> tuple[int, Location | None, int, str | None] | None:
-    whole = i == 0 and j == len(words.norm)
-    if not (phrase in data.known or (whole and phrase in data.exact)):
-        return None
-    state, end = _state_after(words, j, data)
-    alias = data.aliases.get(phrase) or (data.exact.get(phrase) if whole else None)
-    if alias is not None:
-        if isinstance(alias, ZipRecord):
-            return 70, _from_zip(alias, "city", "medium"), j, None
-        place = _city(norm_place(alias.name), state) if state else None
-        return (
-            (80, _from_city(place, "high"), end, None)
-            if place
-            else (70, _from_city(alias, "medium"), j, None)
-        )
-    if state is not None and (place := _city(phrase, state)) is not None:
-        return 90, _from_city(place, "high"), end, None
-    if phrase in data.state_names:
-        return 0, None, j, data.state_names[phrase]
-    if phrase not in city_index() or phrase in data.stop_words:
-        return None
-    place = _city(phrase, None)
-    if place is None:
-        return None
-    before = words.norm[i - 1] if i else ""
-    if (
-        whole
-        or (before in _PREPOSITIONS and place.zips >= _MIN_ZIPS_AFTER_PREPOSITION)
-        or (before == "de" and place.zips >= _MIN_ZIPS_AFTER_DE)
-    ):
-        return 60, _from_city(place, "medium"), j, None
+def _best(mentions: list[Mention]) -> Location | None:
+    """Event over neutral over residence; then the surest U.S. place; a place abroad only
+    in a stronger role than any U.S. place; a bare state last."""
+    us = sorted(
+        (m for m in mentions if m.kind not in ("abroad", "state")),
+        key=lambda m: (-m.role, -m.score, m.start),
+    )
+    abroad = sorted(
+        (m for m in mentions if isinstance(m.target, Abroad)), key=lambda m: (-m.role, m.start)
+    )
+    if abroad and (not us or abroad[0].role > us[0].role):
+        return _location(abroad[0])
+    for m in us:
+        if (loc := _location(m)) is not None:
+            return loc
+    if abroad:
+        return _location(abroad[0])
+    for m in mentions:
+        if m.kind == "state" and (loc := _location(m)) is not None:
+            return loc
     return None
 
 
 def extract_location(text: str) -> Location | None:
-    """Find a place mentioned in a free-text message; None when nothing is found."""
+    """Find the place a free-text message is about; None when it names none.
+
+    A place outside the U.S. gives a Location with ``abroad`` true (central desk)."""
     if not text:
         return None
-    for m in _ZIP_IN_TEXT.finditer(text):
-        rec = lookup_zip(m.group(1))
-        loc = _from_zip(rec) if rec else None
-        if loc is not None:
-            return loc
-    data = load_place_data(DATA_DIR)
-    found = _scan(_words(text), data)
-    if found is None and text.strip().upper() in US_STATES:
-        return _from_state(text.strip().upper())
-    return found[1] if found else None
+    found = _best(find_mentions(text, load_lexicon(DATA_DIR)))
+    code = text.strip().upper()
+    if found is None and code in US_STATES and code.lower() not in WORD_CODES:
+        return _from_state(code)
+    return found
 
 
 def _from_coords(lat: float, lon: float) -> Location | None:

@@ -30,8 +30,12 @@ def route(
     desks: DeskDirectory | None = None,
 ) -> RouteDecision:
     """Route a case; critical cases also go to central when the desk is closed, full,
-    or the location is only a guess (area code)."""
+    or the location is only a guess (area code). A place outside the U.S. goes to central."""
     directory = desks or load_desks()
+    if location is not None and location.abroad:
+        return RouteDecision(
+            CENTRAL, False, (f"{location.label}: outside the U.S. → central desk",)
+        )
     if location is None or location.desk_id not in directory or location.desk_id == CENTRAL:
         return RouteDecision(CENTRAL, False, ("location unknown → central desk",))
     desk = directory.get(location.desk_id)

@@ -1,0 +1,216 @@
+"""Every place name the text scanner knows, compiled once into one phrase table.
+
+A phrase (normalised: lowercase ASCII, "St." → "saint") maps to an ``Entry`` holding what
+it may name: U.S. cities from the ZIP data (their own names and the other names the Postal
+Service accepts), nicknames and misspellings (``places.yaml``), neighbourhoods and landmarks
+(``gazetteer.csv``), places abroad (``abroad.yaml``) and state names.
+
+Which of several same-named cities a bare name means (``Entry.default``):
+
+1. the consulate's own city ("Douglas" → Douglas, AZ; "Portland" → Portland, OR);
+2. else the city with the most ZIP codes if it has at least 3 and twice as many as the next
+   ("Columbus" → Columbus, OH);
+3. else, when every candidate is served by the same desk, the largest of them;
+4. else none: the name alone is too ambiguous ("Springfield": IL 38 ZIPs, MA 21, MO 16),
+   and the caller asks the person. A state named in the text settles it ("springfield mo").
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, Literal
+
+from bot.routing.desks import DATA_DIR, DeskDirectory, load_desks
+from bot.routing.fuzzy import MIN_LENGTH, FuzzyIndex
+from bot.routing.gazetteer import Abroad, Site, Words, load_abroad, load_sites, load_words
+from bot.routing.geo import CityPlace, ZipRecord, alternate_city_index, city_index
+from bot.routing.names import norm_place
+from bot.routing.placedata import PlaceData, load_place_data
+
+Kind = Literal["plain", "word", "name", "never"]
+"""How much context a name needs: none ("plain"), a place context ("word": an ordinary
+word; "name": a personal name), or a state after it ("never")."""
+
+BIG_ZIPS: Final = 8
+"""A city with this many ZIP codes (or a consulate's city) is named without context."""
+FUZZY_ZIPS: Final = 10
+"""Misspellings are corrected only towards cities this big, consulate cities and states."""
+_DOMINANT_ZIPS: Final = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What one phrase may name."""
+
+    places: tuple[CityPlace, ...] = ()
+    default: CityPlace | None = None
+    alias: ZipRecord | CityPlace | None = None
+    whole_only: ZipRecord | CityPlace | None = None
+    sites: tuple[Site, ...] = ()
+    abroad: tuple[Abroad, ...] = ()
+    state: str | None = None
+    kind: Kind = "plain"
+    big: bool = False
+    desk: bool = False
+    """A consulate's own city: taken even lowercase after "en" ("vivo en fresno")."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Lexicon:
+    """The phrase table, the longest phrase per first word, and the misspelling index."""
+
+    entries: Mapping[str, Entry]
+    spans: Mapping[str, int]
+    fuzzy: FuzzyIndex
+    fuzzy_heads: frozenset[str]
+    words: Words
+    state_names: Mapping[str, str]
+    desk_cities: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+
+    def correct(self, query: str) -> str | None:
+        """The known name a misspelt phrase stands for, or None."""
+        return _correct(self, query)
+
+
+@functools.lru_cache(maxsize=4096)
+def _correct(lexicon: Lexicon, query: str) -> str | None:
+    return lexicon.fuzzy.lookup(query)
+
+
+def _mc_variants(key: str) -> set[str]:
+    """ "mcallen" ↔ "mc allen": the ZIP data and people write both."""
+    out = {key}
+    words = key.split()
+    for i, w in enumerate(words):
+        if w == "mc" and i + 1 < len(words):
+            out.add(" ".join([*words[:i], w + words[i + 1], *words[i + 2 :]]))
+        elif w.startswith("mc") and len(w) > 3:
+            out.add(" ".join([*words[:i], "mc", w[2:], *words[i + 1 :]]))
+    return out
+
+
+def _default(
+    key: str,
+    places: tuple[CityPlace, ...],
+    desk_cities: frozenset[tuple[str, str]],
+    desks: DeskDirectory,
+) -> CityPlace | None:
+    if not places:
+        return None
+    for place in places:
+        if (key, place.state) in desk_cities:
+            return place
+    top = places[0]
+    if len(places) == 1:
+        return top
+    if top.zips >= _DOMINANT_ZIPS and top.zips >= 2 * places[1].zips:
+        return top
+    served = {desks.desk_for(p.state, p.county, p.lat, p.lon) for p in places}
+    return top if len(served) == 1 and None not in served else None
+
+
+def _kind(key: str, words: Words, data: PlaceData, never: frozenset[str]) -> Kind:
+    if key in never:
+        return "never"
+    if key in words.names:
+        return "name"
+    if key in words.words or key in data.stop_words:
+        return "word"
+    return "plain"
+
+
+def _city_places(data: PlaceData) -> dict[str, list[CityPlace]]:
+    merged: dict[str, list[CityPlace]] = defaultdict(list)
+    for source in (city_index(), alternate_city_index()):
+        for name, places in source.items():
+            for key in _mc_variants(name):
+                merged[key].extend(places)
+    return merged
+
+
+@functools.cache
+def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
+    """Build the phrase table from the ZIP data and the files in ``data_dir`` (cached)."""
+    data = load_place_data(data_dir)
+    words = load_words(data_dir)
+    never = frozenset(data.not_places)
+    desks = load_desks()
+    desk_cities = frozenset((norm_place(d.city), d.state) for d in desks.all() if not d.is_central)
+    fields: dict[str, dict[str, object]] = defaultdict(dict)
+    for key, places in _city_places(data).items():
+        ordered = tuple(sorted(places, key=lambda p: -p.zips))
+        fields[key]["places"] = ordered
+    for key, target in data.aliases.items():
+        fields[key]["alias"] = target
+    for key, target in data.exact.items():
+        fields[key]["whole_only"] = target
+    sites: dict[str, list[Site]] = defaultdict(list)
+    for key, site in load_sites(data_dir):
+        if site not in sites[key]:
+            sites[key].append(site)
+    for key, found in sites.items():
+        fields[key]["sites"] = tuple(found)
+    abroad: dict[str, list[Abroad]] = defaultdict(list)
+    for key, place in load_abroad(data_dir):
+        if place not in abroad[key]:
+            abroad[key].append(place)
+    for key, found_abroad in abroad.items():
+        fields[key]["abroad"] = tuple(found_abroad)
+    for key, code in data.state_names.items():
+        fields[key]["state"] = code
+    entries: dict[str, Entry] = {}
+    prefer = data.prefer or {}
+    for key, f in fields.items():
+        places_f: tuple[CityPlace, ...] = f.get("places", ())  # type: ignore[assignment]
+        kind = _kind(key, words, data, never)
+        big = any(p.zips >= BIG_ZIPS or (key, p.state) in desk_cities for p in places_f)
+        preferred = prefer.get(key)
+        entries[key] = Entry(
+            places=places_f,
+            default=preferred
+            if isinstance(preferred, CityPlace)
+            else _default(key, places_f, desk_cities, desks),
+            alias=f.get("alias"),  # type: ignore[arg-type]
+            whole_only=f.get("whole_only"),  # type: ignore[arg-type]
+            sites=f.get("sites", ()),  # type: ignore[arg-type]
+            abroad=f.get("abroad", ()),  # type: ignore[arg-type]
+            state=f.get("state"),  # type: ignore[arg-type]
+            kind=kind,
+            big=big or "alias" in f,
+            desk=any((key, p.state) in desk_cities for p in places_f),
+        )
+    return _compile(entries, words, data, desk_cities)
+
+
+def _compile(
+    entries: dict[str, Entry],
+    words: Words,
+    data: PlaceData,
+    desk_cities: frozenset[tuple[str, str]],
+) -> Lexicon:
+    spans: dict[str, int] = {}
+    for key in entries:
+        parts = key.split()
+        spans[parts[0]] = max(spans.get(parts[0], 0), len(parts))
+    rank: dict[str, int] = {}
+    for key, e in entries.items():
+        if e.kind != "plain" or len(key) < MIN_LENGTH or e.whole_only is not None:
+            continue
+        size = max((p.zips for p in e.places), default=0)
+        desk = any((key, p.state) in desk_cities for p in e.places)
+        if size >= FUZZY_ZIPS or desk or e.state or e.abroad:
+            rank[key] = size + (1000 if desk else 0)
+    heads = frozenset(k.split()[0] for k in rank if " " in k)
+    return Lexicon(
+        entries=entries,
+        spans=spans,
+        fuzzy=FuzzyIndex(rank, rank),
+        fuzzy_heads=heads,
+        words=words,
+        state_names=data.state_names,
+        desk_cities=desk_cities,
+    )

@@ -1,0 +1,295 @@
+"""Every place a message names, how sure we are of it, and its role.
+
+At each token the longest phrase of the lexicon is tried, then — in a place context only —
+a misspelling of a big city ("en Hiouston"). A hit becomes a ``Mention`` when its context
+allows it:
+
+- a state after it ("Mesa, AZ", "springfield mo", "Springfield, Illinois") always does;
+- a big city (8+ ZIP codes, or a consulate's city), a nickname or a landmark needs nothing;
+- a small town needs a preposition ("en Immokalee") or to be the whole message;
+- a name that is also an ordinary word ("Mission", "Hope", "Orange") must be capitalised
+  after "en"/"in"/"at" (or be the whole message); a personal name ("Orlando") needs a
+  preposition and is never taken right after "mi hijo", "se llama" and the like;
+- a place abroad counts unless it is where someone comes from ("soy de Oaxaca", "nació
+  en México") or is sent to ("lo deportaron a Tijuana"); a country needs "en"/"in". A
+  name that is both ("Mexico", "Guadalupe", "Sonora") is the place abroad unless a U.S.
+  state follows it ("Mexico, MO").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from bot.routing import cues
+from bot.routing.gazetteer import Abroad, Site
+from bot.routing.geo import CityPlace, ZipRecord, lookup_zip
+from bot.routing.lexicon import Entry, Lexicon
+from bot.routing.names import US_STATES, norm_place
+from bot.routing.tokens import Context, Tokens, context, role_before, tokenize
+
+Kind = Literal["zip", "city", "place", "abroad", "state"]
+Target = ZipRecord | CityPlace | Site | Abroad | str
+
+_ZIP_IN_TEXT: Final = re.compile(r"(?<![\d$#/.,-])(\d{5})(?:-\d{4})?(?![\d/]|,\d)")
+_CODES: Final = frozenset(US_STATES) | {"VI"}  # the Virgin Islands have a desk (San Juan)
+WORD_CODES: Final = frozenset(
+    {"al", "de", "hi", "id", "in", "la", "ma", "me", "mi", "oh", "ok", "or", "pa", "va", "ms", "vi"}
+)
+"""State codes that are everyday words: a state only after a comma, in capitals or last."""
+_SITE_CITY_JOINS: Final = frozenset({",", "en", "in", "de", "of"})
+
+SCORE_ZIP: Final = 100
+SCORE_CITY_STATE: Final = 90
+SCORE_SITE: Final = 85
+SCORE_ALIAS: Final = 70
+SCORE_CITY: Final = 60
+SCORE_FUZZY: Final = 50
+SCORE_STATE: Final = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A place named at tokens ``start:end``: what it is, how sure, and its role
+    (``cues.EVENT``, ``NEUTRAL`` or ``RESIDENCE``); ``high`` when its state is certain."""
+
+    kind: Kind
+    target: Target
+    start: int
+    end: int
+    score: int
+    role: int
+    high: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Qualifier:
+    """A U.S. state or a region/country abroad right after a name, ending at ``end``
+    (a state counts only if the name has a place there: "springfield mo")."""
+
+    end: int
+    state: str | None = None
+    abroad: Abroad | None = None
+
+
+def _state_code(t: Tokens, k: int, comma: bool) -> str | None:
+    raw, low = t.raw[k], t.norm[k]
+    code = raw.upper()
+    if len(raw) != 2 or code not in _CODES:
+        return None
+    if low in WORD_CODES:
+        upper = raw.isupper() and not t.shouting
+        return code if comma or upper or k + 1 >= t.last else None
+    return code
+
+
+def _qualifier(t: Tokens, end: int, lex: Lexicon) -> _Qualifier | None:
+    n = len(t.norm)
+    comma = end < n and t.norm[end] == ","
+    k = end + 1 if comma else end
+    if k >= n:
+        return None
+    for size in (3, 2, 1):
+        if k + size > n:
+            continue
+        phrase = " ".join(t.norm[k : k + size])
+        code = lex.state_names.get(phrase)
+        if code:
+            return _Qualifier(k + size, state=code)
+        entry = lex.entries.get(phrase)
+        region = next((a for a in entry.abroad if a.level != "city"), None) if entry else None
+        if region is not None:
+            return _Qualifier(k + size, abroad=region)
+    code = _state_code(t, k, comma)
+    return _Qualifier(k + 1, state=code) if code else None
+
+
+def _pick_site(sites: tuple[Site, ...], t: Tokens, end: int) -> tuple[Site, int] | None:
+    """The site meant — by the city named after it ("South Park, Seattle") when several
+    share the name — and where the mention ends."""
+    k = end + 1 if end < len(t.norm) and t.norm[end] in _SITE_CITY_JOINS else end
+    for size in (3, 2, 1):
+        phrase = " ".join(t.norm[k : k + size])
+        for site in sites:
+            if norm_place(site.place.name) == phrase:
+                return site, k + size
+    return (sites[0], end) if len(sites) == 1 else None
+
+
+def _accept_us(e: Entry, ctx: Context, zips: int, *, big: bool = False) -> bool:
+    """Whether the context makes a U.S. name (city, nickname, landmark) a place."""
+    big = big or e.big
+    if e.kind == "never" or ctx.kin:
+        return False
+    if e.kind == "plain":
+        if big or ctx.whole or ctx.direction or ctx.locative or ctx.motion:
+            return True
+        return bool(ctx.prep) and (zips >= 3 or ctx.origin)
+    placed = ctx.locative or ctx.whole
+    if big and e.kind == "word":
+        if ctx.whole or (ctx.capitalised and not ctx.initial):
+            return True
+        return (placed or ctx.motion) and (ctx.capitalised or e.desk)
+    if big:
+        return placed or ctx.motion or ctx.origin
+    return placed and ctx.capitalised
+
+
+def _accept_abroad(e: Entry, place: Abroad, ctx: Context) -> bool:
+    """Whether a name abroad is where something is (not where someone is from or goes)."""
+    if ctx.origin or ctx.to or (ctx.prep and not ctx.locative):
+        return False
+    if e.kind != "plain" and (ctx.kin or not ctx.capitalised):
+        return False
+    if place.level == "country" or e.kind != "plain":
+        return ctx.locative or ctx.whole
+    return True
+
+
+class _Scanner:
+    """One pass over a message: the mentions found and the states named."""
+
+    def __init__(self, text: str, lex: Lexicon) -> None:
+        self.text = text
+        self.t = tokenize(text)
+        self.lex = lex
+        self.found: list[Mention] = []
+        self.states: list[str] = []
+        self.pending: list[tuple[Entry, Context, int]] = []
+
+    def run(self) -> list[Mention]:
+        n = len(self.t.norm)
+        i = 0
+        while i < n:
+            hit = self._exact(i) or self._fuzzy(i)
+            if hit is None:
+                i += 1
+                continue
+            entry, end, fuzzy = hit
+            i = max(i + 1, self._resolve(entry, i, end, fuzzy))
+        for entry, ctx, end in self.pending:
+            place = next((p for p in entry.places if p.state in self.states), entry.default)
+            if place is not None:
+                self._add("city", place, ctx, end, SCORE_CITY)
+        found = self.found + self._zips()
+        if found:
+            return found
+        return [Mention("state", code, 0, 0, SCORE_STATE, cues.NEUTRAL) for code in self.states]
+
+    def _exact(self, i: int) -> tuple[Entry, int, bool] | None:
+        norm = self.t.norm
+        span = self.lex.spans.get(norm[i])
+        if not span:
+            return None
+        for size in range(min(span, len(norm) - i), 0, -1):
+            key = norm[i] if size == 1 else " ".join(norm[i : i + size])
+            entry = self.lex.entries.get(key)
+            if entry is not None:
+                return entry, i + size, False
+        return None
+
+    def _fuzzy(self, i: int) -> tuple[Entry, int, bool] | None:
+        t, lex = self.t, self.lex
+        w = t.norm[i]
+        prev = t.norm[i - 1] if i else ""
+        alone = i <= t.first and i + 1 >= t.last
+        if not (alone or prev in cues.PREPOSITIONS or prev in cues.DIRECTIONS):
+            return None
+        sizes = (3, 2, 1) if w in lex.fuzzy_heads else (1,)
+        for size in sizes:
+            parts = t.norm[i : i + size]
+            if len(parts) < size or "," in parts or "." in parts:
+                continue
+            if size == 1 and (w in lex.words.words or w in lex.words.names):
+                continue
+            key = lex.correct(" ".join(parts))
+            if key is not None:
+                return lex.entries[key], i + size, True
+        return None
+
+    def _resolve(self, e: Entry, start: int, end: int, fuzzy: bool) -> int:
+        """Turn a hit into a mention (or not); returns the token after what it used."""
+        ctx = context(self.t, start, end, self.lex.words.names)
+        qual = _qualifier(self.t, end, self.lex)
+        if qual is not None and qual.state is not None:
+            if self._add_qualified(e, ctx, qual.state, qual.end):
+                return qual.end
+        elif qual is not None and qual.abroad is not None and (e.places or e.abroad):
+            region = qual.abroad
+            own = next((a for a in e.abroad if a.country == region.country), None)
+            name = " ".join(self.t.raw[start:end])
+            place = own or Abroad(name, "city", region.country, region.country_name, region.name)
+            self._add("abroad", place, ctx, qual.end, SCORE_CITY)
+            return qual.end
+        if e.abroad:
+            if _accept_abroad(e, e.abroad[0], ctx):
+                self._add("abroad", e.abroad[0], ctx, end, SCORE_CITY)
+            return end
+        if e.whole_only is not None and ctx.whole:
+            self._add("city", e.whole_only, ctx, end, SCORE_ALIAS)
+            return end
+        if e.sites and _accept_us(e, ctx, 0, big=True):
+            picked = _pick_site(e.sites, self.t, end)
+            if picked is not None:
+                self._add("place", picked[0], ctx, picked[1], SCORE_SITE, high=True)
+                return picked[1]
+        if e.alias is not None:
+            if _accept_us(e, ctx, 0, big=True):
+                self._add("city", e.alias, ctx, end, SCORE_FUZZY if fuzzy else SCORE_ALIAS)
+            return end
+        if e.state is not None:
+            if not ctx.kin:
+                self.states.append(e.state)
+            return end
+        zips = e.default.zips if e.default else 0
+        if e.places and _accept_us(e, ctx, zips):
+            if fuzzy and e.default is not None:
+                self._add("city", e.default, ctx, end, SCORE_FUZZY)
+            elif not fuzzy:
+                self.pending.append((e, ctx, end))
+        return end
+
+    def _add_qualified(self, e: Entry, ctx: Context, code: str, end: int) -> bool:
+        """A name with a state after it: the town, landmark or nickname in that state."""
+        site = next((s for s in e.sites if s.place.state == code), None)
+        place = next((p for p in e.places if p.state == code), None)
+        if site is not None:
+            self._add("place", site, ctx, end, SCORE_SITE + 3, high=True)
+        elif place is not None:
+            self._add("city", place, ctx, end, SCORE_CITY_STATE, high=True)
+        elif e.alias is not None and e.alias.state == code:
+            self._add("city", e.alias, ctx, end, SCORE_CITY_STATE - 10, high=True)
+        else:
+            return False
+        self.states.append(code)
+        return True
+
+    def _add(
+        self, kind: Kind, target: Target, ctx: Context, end: int, score: int, *, high: bool = False
+    ) -> None:
+        self.found.append(Mention(kind, target, ctx.start, end, score, ctx.role, high))
+
+    def _zips(self) -> list[Mention]:
+        matches = list(_ZIP_IN_TEXT.finditer(self.text))
+        if not matches:
+            return []
+        t = self.t
+        covered = {i for m in self.found for i in range(m.start, m.end)}
+        index = {s: i for i, s in enumerate(t.starts)}
+        out: list[Mention] = []
+        for m in matches:
+            i = index.get(m.start())
+            rec = lookup_zip(m.group(1)) if i is not None and i not in covered else None
+            if i is None or rec is None:
+                continue
+            prep = t.norm[i - 1] if i and t.norm[i - 1] in cues.PREPOSITIONS else ""
+            role, _ = role_before(t.norm, i - 2 if prep else i - 1, prep)
+            out.append(Mention("zip", rec, i, i + 1, SCORE_ZIP, role, True))
+        return out
+
+
+def find_mentions(text: str, lex: Lexicon) -> list[Mention]:
+    """Every place named in ``text`` (ZIP codes included); the states named, as mentions
+    of kind "state", only when nothing else is."""
+    return _Scanner(text, lex).run()

@@ -1,0 +1,189 @@
+"""extract_location on U.S. cities: states, punctuation, abbreviations, misspellings, and
+ordinary words that are also town names."""
+
+import pytest
+
+from bot.routing import extract_location
+from bot.routing.geo import city_index
+
+
+def desk_of(text: str) -> str | None:
+    loc = extract_location(text)
+    return loc.desk_id if loc else None
+
+
+@pytest.mark.parametrize(
+    ("text", "desk", "state"),
+    [
+        ("springfield mo", "kansas-city", "MO"),
+        ("Springfield, Illinois", "chicago", "IL"),
+        ("Springfield MA", "boston", "MA"),
+        ("vivo en Springfield, Misuri", "kansas-city", "MO"),
+        ("Mexico, MO", "kansas-city", "MO"),
+        ("Guadalupe, CA", "oxnard", "CA"),
+        ("Pasadena TX", "houston", "TX"),
+        ("Paris, TX", "dallas", "TX"),
+        ("hay redada en Mission tx", "mcallen", "TX"),
+        ("Portland, ME", "boston", "ME"),
+    ],
+)
+def test_extract_city_with_its_state(text: str, desk: str, state: str) -> None:
+    loc = extract_location(text)
+    assert loc is not None and (loc.desk_id, loc.state) == (desk, state), loc
+    assert loc.confidence == "high"
+
+
+def test_extract_ambiguous_city_without_state() -> None:
+    # Springfield: IL 38 ZIPs, MA 21, MO 16 — no clear winner, different desks: give up.
+    assert extract_location("la migra está en Springfield") is None
+    # A consulate's own city wins; a much larger namesake wins with medium confidence.
+    douglas = extract_location("estoy en Douglas")
+    assert douglas is not None and (douglas.desk_id, douglas.state) == ("douglas", "AZ")
+    columbus = extract_location("Columbus")
+    assert columbus is not None and columbus.state == "OH" and columbus.confidence == "medium"
+    # A state named elsewhere in the message settles it.
+    loc = extract_location("vivimos en Missouri, cerca de Springfield")
+    assert loc is not None and loc.state == "MO"
+
+
+@pytest.mark.parametrize(
+    ("text", "desk"),
+    [
+        ("Los Angeles.", "los-angeles"),
+        ("L.A.", "los-angeles"),
+        ("estoy en L.A. con mi familia", "los-angeles"),
+        ("st. paul,mn", "saint-paul"),
+        ("Saint Paul", "saint-paul"),
+        ("San Pablo Minnesota", "saint-paul"),
+        ("Ft. Worth", "dallas"),
+        ("Fort Worth", "dallas"),
+        ("Mt. Vernon, WA", "seattle"),
+        ("Ste. Genevieve, MO", "kansas-city"),
+        ("San José", "san-jose"),
+        ("San Jose", "san-jose"),
+        ("McAllen", "mcallen"),
+        ("Mc Allen", "mcallen"),
+        ("HOUSTON TX", "houston"),
+        ("houston", "houston"),
+        ("Estoy en Nueva York!!", "new-york"),
+        ("Dallas/Fort Worth", "dallas"),
+    ],
+)
+def test_extract_punctuation_and_abbreviations(text: str, desk: str) -> None:
+    assert desk_of(text) == desk
+
+
+@pytest.mark.parametrize(
+    ("text", "desk"),
+    [
+        ("hay una redada en Hiouston", "houston"),
+        ("estoy en Los Angelos", "los-angeles"),
+        ("vivo en chicaho", "chicago"),
+        ("in Chiacgo", "chicago"),
+        ("la migra anda en Sacremento", "sacramento"),
+        ("en Phoneix", "phoenix"),
+        ("I am in Albuquerqe", "albuquerque"),
+        ("estamos en San Antonoi", "san-antonio"),
+        ("Milwuakee", "milwaukee"),
+    ],
+)
+def test_extract_misspelt_big_cities(text: str, desk: str) -> None:
+    loc = extract_location(text)
+    assert loc is not None and loc.desk_id == desk, loc
+    assert loc.confidence == "medium"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "estoy en una trampa",  # trampa / Tampa
+        "hace fresco en la mañana",  # fresco / Fresno
+        "salen a las cinco",  # salen / Salem
+        "en Dalas",  # alias, not a correction, but shows short words still work
+    ],
+)
+def test_misspellings_are_corrected_only_in_place_context(text: str) -> None:
+    loc = extract_location(text)
+    assert loc is None or text == "en Dalas"
+
+
+@pytest.mark.parametrize(
+    ("text", "desk"),
+    [
+        ("están en Immokalee", "miami"),
+        ("la migra anda en Katy", "houston"),
+        ("detenido en Conroe", "houston"),
+        ("vivo en Siler City", "raleigh"),
+        ("trabajo en Dalton", "atlanta"),
+        ("en Mission", "mcallen"),
+        ("I live in Independence", "kansas-city"),
+        ("at Orange", "santa-ana"),
+        ("cerca de Hope, AR", "little-rock"),
+        ("Immokalee", "miami"),
+        ("estoy en el paso", "el-paso"),  # a consulate's city, even lowercase
+        ("vivo en fresno", "fresno"),
+    ],
+)
+def test_extract_small_towns_and_words_in_place_context(text: str, desk: str) -> None:
+    assert desk_of(text) == desk
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Spanish
+        "la migra está en la mesa",
+        "tengo esperanza de que salga",
+        "fue en misión de trabajo",
+        "es el día de la independencia",
+        "compré una naranja en la tienda",
+        "el comercio está cerrado",
+        "trabaja en la industria de la construcción",
+        "el paso siguiente es llamar al abogado",
+        "hace fresco en la mañana",
+        "en mi pueblo no hay trabajo",
+        "en el centro había mucha policía",
+        "mi esposa se llama Mercedes y está detenida",
+        "mi hija Victoria tiene fiebre",
+        "mi cuñado Orlando López no contesta",
+        "se llama Guadalupe Hernández",
+        "hablé con el licenciado Salinas",
+        "soy de México",
+        "mi hijo nació en México",
+        "me van a deportar a México",
+        "el consulado de México no contesta",
+        "ok",
+        "ok gracias",
+        # English
+        "I hope you can help us",
+        "the mission is to keep families together",
+        "Independence Day is in July",
+        "we painted it orange",
+        "the eagle has landed",
+        "I work in industry",
+        "he works in commerce",
+        "there is hope",
+        "my son Austin is 5",
+        "my daughter Charlotte is sick",
+        "my wife Victoria was detained",
+        "Paris is beautiful in spring",
+        "in the morning they came",
+        "I was born in a small town",
+        "Atlantis",
+    ],
+)
+def test_ordinary_sentences_name_no_place(text: str) -> None:
+    assert extract_location(text) is None
+
+
+def test_every_city_in_the_zip_data_is_found_with_its_state() -> None:
+    """Each city name of the ZIP data, written "City, ST", resolves to that state."""
+    missed = []
+    for places in city_index().values():
+        for place in places:
+            loc = extract_location(f"{place.name}, {place.state}")
+            if loc is not None and loc.state != place.state and not loc.abroad:
+                missed.append((place.name, place.state, loc.label))
+            elif loc is None and place.state not in ("GU", "VI", "AS", "MP", "PW", "FM", "MH"):
+                missed.append((place.name, place.state, None))
+    assert len(missed) < 0.01 * sum(len(v) for v in city_index().values()), missed[:20]
