@@ -118,7 +118,7 @@ def assess(session: Session, report: Report, desks: DeskDirectory, now: datetime
         location=location,
         desk_id=desks.get(decision.desk_id).id,
         also_central=decision.also_central,
-        needs_review=bool(getattr(triage, "needs_review", False)),
+        needs_review=triage.needs_review,
     )
 
 

@@ -21,6 +21,8 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 staff_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 app.add_typer(staff_app, name="staff")
+triage_app = typer.Typer(help="The learned triage model.", no_args_is_help=True)
+app.add_typer(triage_app, name="triage")
 
 
 def _setup_logging(settings: Settings, *, quiet: bool = False) -> None:
@@ -182,6 +184,43 @@ def staff_password(
     finally:
         db.dispose()
     typer.echo("password set")
+
+
+@triage_app.command("train")
+def triage_train() -> None:
+    """Train the triage model on the labelled sets and write data/triage/model.npz."""
+    from bot.triage.model import MODEL_PATH
+    from bot.triage.training import train
+
+    model, _ = train(progress=lambda step: typer.echo(step, err=True))
+    s = model.settings
+    typer.echo(
+        f"wrote {MODEL_PATH} ({len(model.vectorizer.names)} features; critical at "
+        f"p >= {s.critical_threshold}, review below {s.review_threshold}; "
+        f"data sha256 {s.data_sha256[:12]})"
+    )
+
+
+@triage_app.command("eval")
+def triage_eval(
+    blind: bool = typer.Option(False, "--blind", help="Also the frozen blind set (run once)."),
+) -> None:
+    """Leave-one-author-out figures (and the blind set) for the committed triage model."""
+    from datetime import UTC, datetime
+
+    from bot.routing import extract_location, route
+    from bot.triage.classify import default_classifier
+    from bot.triage.evaluation import blind as blind_report, desk_chooser, leave_one_author_out
+
+    clf = default_classifier()
+    if clf.model is None:
+        raise typer.BadParameter("no triage model: run `hotline triage train` first")
+    desk_of = desk_chooser(extract_location, route, datetime(2026, 11, 23, 18, tzinfo=UTC))
+    reports = leave_one_author_out(clf.model.settings, desk_of=desk_of)
+    if blind:
+        reports.append(blind_report(clf, desk_of=desk_of))
+    for rep in reports:
+        typer.echo("\n".join(rep.lines()))
 
 
 def main() -> None:

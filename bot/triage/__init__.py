@@ -1,19 +1,25 @@
 """Triage: the intent and priority of a person's message, with reasons staff can read.
 
-Pure: no database, network or clock; pass ``now`` when answers hold dates.
-Vocabulary and rules are data in ``data/triage/`` (``cues.yaml``, ``normalize.yaml``,
-``rules.yaml``) that a non-programmer can extend; they are compiled once and cached.
+Pure: no database, network or clock; pass ``now`` when answers hold dates. The labels are
+the project's label guide (``tests/data/LABELS.md``).
 
-Intents: ``raid`` (immigration agents at a place, now, earlier or rumoured), ``detention``
-(a specific person taken, held or facing removal), ``harassment`` (threats, extortion,
-abuse at work, housing, police, online, fraud), ``documents`` (passport, matrícula,
-certificates, dual nationality, powers of attorney), ``programs`` (health, education,
-legal advice, mobile consulates, know-your-rights), ``status`` (follow-up on an existing
-case or request), ``other`` (greetings, consulate hours/address, immigration-status
-questions, anything else).
+How a message is read (``classify.py``): normalise (accents, emoji, texting shorthand from
+``data/triage/normalize.yaml``) → correct long unknown words towards the rules' vocabulary
+(``spelling.py``) → find the cues of ``data/triage/cues.yaml`` (with negation) → score with
+the learned model (``model.py``: character n-grams, words and cues, a logistic regression
+over intent × priority trained by ``hotline triage train``, weights committed in
+``data/triage/model.npz``) → intent and priority; danger overrides and caps from
+``data/triage/rules.yaml`` raise what must never be missed (happening now, hiding, locked
+in, hostages, weapons, children alone, someone taken today) and lower questions where
+nothing happened. ``Triage.needs_review`` flags low-confidence verdicts.
+
+Intents: ``raid``, ``detention``, ``harassment``, ``documents``, ``programs``, ``status``,
+``other`` (see the label guide; know-your-rights questions are ``raid``/low, visas, asylum
+and "arreglar papeles" are ``programs``).
 
 Flow answers honoured by ``classify(text, answers, now=...)`` (other keys are ignored;
-booleans may also be "yes"/"no"/"si"/"true"/"false"):
+booleans may also be "yes"/"no"/"si"/"true"/"false"). A flow sets the intent; any stated
+fact below makes the priority rules (``rules.yaml`` ``priority``) decide the priority:
 
 - ``flow`` (or ``intent``): raid, detention, harassment, documents, programs, status,
   other — sets the intent; ``human`` leaves the text's intent.

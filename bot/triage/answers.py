@@ -157,6 +157,19 @@ def _read_flag(
     facts.reasons.append(f"answer {key}={'yes' if value else 'no'}")
 
 
+def _read_taken_count(value: object, facts: AnswerFacts) -> None:
+    """The raid flow's "how many did they take?": a count, an amount said in words
+    ({"approx": …}), or 0 for nobody. Any count above 0 means someone was taken."""
+    if isinstance(value, bool) or value is None:
+        return
+    taken = value > 0 if isinstance(value, int) else isinstance(value, Mapping)
+    if taken:
+        facts.add.add("taken")
+    else:
+        facts.remove.add("taken")
+    facts.reasons.append(f"answer taken_count → {'someone taken' if taken else 'nobody taken'}")
+
+
 def read_answers(answers: Mapping[str, object], now: datetime | date | None) -> AnswerFacts:
     """Turn flow answers into facts that override or add to the text's."""
     facts = AnswerFacts()
@@ -175,6 +188,7 @@ def read_answers(answers: Mapping[str, object], now: datetime | date | None) -> 
             if alias in answers and name not in answers
         },
     }
+    _read_taken_count(answers.get("taken_count"), facts)
     _read_flag(answers, "anyone_taken", {"taken"}, set(), facts, set())
     _read_flag(answers, "children_alone", {"children_alone"}, set(), facts, set())
     _read_flag(answers, "children_affected", {"children_affected"}, set(), facts, set())

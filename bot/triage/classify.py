@@ -1,32 +1,56 @@
 """classify(): a message (and optional flow answers) to an intent, a priority and reasons.
 
-Pipeline: normalise → find cues → apply answers → resolve the time → adjust and pick
-the intent → first fitting priority rule → floors. Vocabulary and rules are data
-(``data/triage/*.yaml``), compiled once and cached.
+Pipeline: normalise → correct spelling → find the rules' cues → score with the learned
+model (``model.py``) → intent → priority: the model's, raised by danger overrides and
+lowered by caps (``rules.yaml``). Answers from a finished flow override the text: a flow
+sets the intent, and stated facts (time, danger, children, removal date) decide the
+priority through the priority rules, as before the model existed. Without a model file
+the rules decide everything.
+
+The result says how sure it is (``confidence``); below the threshold chosen on the
+leave-one-author-out folds, ``needs_review`` asks staff to check intent and priority first.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.triage.answers import read_answers
+from bot.triage.features import Features, extract
 from bot.triage.matcher import Hit, find_hits
+from bot.triage.model import Scores, Settings, TriageModel, load_model
 from bot.triage.rules import NO_TIME, RuleBook, load_rules
+from bot.triage.spelling import Speller
 from bot.triage.vocab import Vocabulary, load_vocabulary
-from bot.types import Intent, Priority
+from bot.types import PRIORITIES, Intent, Priority
 
-_MAX_CUE_REASONS = 8
+_MAX_CUE_REASONS = 6
 
 
 @dataclass(frozen=True, slots=True)
 class Triage:
-    """The verdict on a message: what it is about, how urgent, and why."""
+    """The verdict on a message: what it is about, how urgent, why, and how sure."""
 
     intent: Intent
     priority: Priority
     reasons: tuple[str, ...]
+    needs_review: bool = False
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What the text says before any decision: cues, flags, time and the model's scores."""
+
+    features: Features
+    flags: frozenset[str]
+    when: str
+    points: dict[Intent, float]  # the rules' intent points (used without a model)
+    cue_reasons: tuple[str, ...]
+    model: Scores | None
 
 
 def _cue_facts(hits: list[Hit], toks: list[str]) -> tuple[set[str], dict[Intent, float], list[str]]:
@@ -56,6 +80,7 @@ def _choose_intent(
     rules: RuleBook, scores: dict[Intent, float], flags: set[str], when: str
 ) -> tuple[Intent, list[str]]:
     reasons: list[str] = []
+    scores = dict(scores)
     for adj in rules.adjust:
         if adj.condition.fits("", when, flags):
             for intent, points in adj.add:
@@ -77,26 +102,130 @@ def _choose_intent(
     return best, reasons
 
 
+def _quoted(words: tuple[str, ...]) -> str:
+    return ", ".join(f"'{w}'" for w in words)
+
+
+class Classifier:
+    """Rules, vocabulary and (optionally) a learned model, ready to classify messages."""
+
+    def __init__(self, vocab: Vocabulary, rules: RuleBook, model: TriageModel | None) -> None:
+        self.vocab = vocab
+        self.rules = rules
+        self.model = model
+        known = model.known_words if model is not None else frozenset[str]()
+        self.speller = Speller(vocab.cue_words, known)
+
+    @property
+    def settings(self) -> Settings | None:
+        """The model's thresholds and calibration, if there is a model."""
+        return self.model.settings if self.model is not None else None
+
+    def read(self, text: str) -> Reading:
+        """Normalise, correct and score ``text``; no decision yet."""
+        vocab = self.vocab
+        toks = self.speller.correct(vocab.normalizer.tokens(text or ""))
+        hits = find_hits(toks, vocab)
+        flags, scores, reasons = _cue_facts(hits, toks)
+        when = next((t for t in self.rules.time_order if t in flags), NO_TIME)
+        feats = extract(toks, hits)
+        model = self.model.score(feats) if self.model is not None else None
+        return Reading(feats, frozenset(flags), when, scores, tuple(reasons), model)
+
+    def decide(
+        self,
+        reading: Reading,
+        answers: Mapping[str, object] | None = None,
+        now: datetime | date | None = None,
+        *,
+        settings: Settings | None = None,
+    ) -> Triage:
+        """Turn a reading (and flow answers) into a verdict."""
+        rules = self.rules
+        settings = settings or self.settings
+        flags = set(reading.flags)
+        when = reading.when
+        reasons = list(reading.cue_reasons)
+        forced: Intent | None = None
+        stated = False
+        if answers:
+            facts = read_answers(answers, now)
+            flags = (flags - facts.remove) | facts.add
+            forced = facts.intent
+            stated = facts.when is not None or bool(facts.add or facts.remove)
+            if facts.when is not None:
+                when = facts.when
+            elif stated:
+                when = next((t for t in rules.time_order if t in flags), NO_TIME)
+            reasons.extend(facts.reasons)
+        scores = reading.model
+        if scores is None or settings is None or not scores.known:
+            return self._by_rules(reading, flags, when, forced, reasons)
+        if forced is not None:
+            intent, p_intent = forced, 1.0
+            reasons.append(f"intent {intent} from the flow")
+        else:
+            intent = max(scores.intent, key=scores.intent.__getitem__)
+            p_intent = scores.intent[intent]
+            words = f" ({_quoted(scores.top_words)})" if scores.top_words else ""
+            reasons.append(f"model: intent {intent} {p_intent:.0%}{words}")
+            intent, why = rules.adjust_intent(intent, when, flags)
+            if why:
+                reasons.append(why)
+                p_intent = scores.intent[intent]
+        if stated:
+            stated_priority, rule_reasons = rules.decide(intent, when, flags)
+            confidence = round(p_intent, 3)
+            return Triage(intent, stated_priority, (*reasons, *rule_reasons), False, confidence)
+        probs = scores.priority
+        priority: Priority = "critical"
+        if probs["critical"] < settings.critical_threshold:
+            priority = max(PRIORITIES, key=probs.__getitem__)
+        reasons.append(f"model: priority {priority} {probs[priority]:.0%}")
+        priority, adjusted = rules.adjust_priority(priority, intent, when, flags)
+        reasons.extend(adjusted)
+        confidence = round(min(p_intent, probs[priority]), 3)
+        review = confidence < settings.review_threshold
+        if review:
+            reasons.append(f"unsure ({confidence:.0%}) → staff check intent and priority")
+        return Triage(intent, priority, tuple(reasons), review, confidence)
+
+    def _by_rules(
+        self,
+        reading: Reading,
+        flags: set[str],
+        when: str,
+        forced: Intent | None,
+        reasons: list[str],
+    ) -> Triage:
+        intent, intent_reasons = _choose_intent(self.rules, reading.points, flags, when)
+        if forced is not None:
+            intent, intent_reasons = forced, [f"intent {forced} from the flow"]
+        priority, rule_reasons = self.rules.decide(intent, when, flags)
+        return Triage(intent, priority, (*reasons, *intent_reasons, *rule_reasons))
+
+    def classify(
+        self,
+        text: str,
+        answers: Mapping[str, object] | None = None,
+        *,
+        now: datetime | date | None = None,
+    ) -> Triage:
+        """Classify one message."""
+        return self.decide(self.read(text), answers, now)
+
+
+@functools.cache
+def default_classifier() -> Classifier:
+    """The classifier of the shipped data and committed model (built once)."""
+    return Classifier(load_vocabulary(), load_rules(), load_model())
+
+
 def classify(
     text: str, answers: Mapping[str, object] | None = None, *, now: datetime | date | None = None
 ) -> Triage:
     """Classify a message; flow ``answers`` override or raise what the text says."""
-    vocab: Vocabulary = load_vocabulary()
-    rules: RuleBook = load_rules()
-    toks = vocab.normalizer.tokens(text or "")
-    flags, scores, reasons = _cue_facts(find_hits(toks, vocab), toks)
-    forced_intent: Intent | None = None
-    when: str | None = None
-    if answers:
-        facts = read_answers(answers, now)
-        flags = (flags - facts.remove) | facts.add
-        forced_intent, when = facts.intent, facts.when
-        reasons.extend(facts.reasons)
-    if when is None:
-        when = next((t for t in rules.time_order if t in flags), NO_TIME)
-    intent, intent_reasons = _choose_intent(rules, scores, flags, when)
-    if forced_intent is not None:
-        intent = forced_intent
-        intent_reasons = [f"intent {intent} from the flow"]
-    priority, rule_reasons = rules.decide(intent, when, flags)
-    return Triage(intent, priority, tuple(reasons + intent_reasons + rule_reasons))
+    return default_classifier().classify(text, answers, now=now)
+
+
+__all__ = ["Classifier", "Reading", "Triage", "classify", "default_classifier"]

@@ -54,6 +54,15 @@ class PriorityRule:
 
 
 @dataclass(frozen=True, slots=True)
+class IntentRule:
+    """A rule changing the learned model's intent, with the reason staff see."""
+
+    reason: str
+    condition: Condition
+    to: Intent
+
+
+@dataclass(frozen=True, slots=True)
 class Adjustment:
     """A rule changing intent points before the intent is chosen."""
 
@@ -73,6 +82,16 @@ class RuleBook:
     adjust: tuple[Adjustment, ...]
     priority: tuple[PriorityRule, ...]
     floors: tuple[PriorityRule, ...]
+    overrides: tuple[PriorityRule, ...] = ()
+    caps: tuple[PriorityRule, ...] = ()
+    intent_overrides: tuple[IntentRule, ...] = ()
+
+    def adjust_intent(self, intent: Intent, when: str, flags: Set[str]) -> tuple[Intent, str]:
+        """The intent after the first fitting intent override, and its reason ("" if none)."""
+        for rule in self.intent_overrides:
+            if rule.condition.fits(intent, when, flags):
+                return rule.to, rule.reason
+        return intent, ""
 
     def decide(self, intent: str, when: str, flags: Set[str]) -> tuple[Priority, list[str]]:
         """The priority for these facts and the reasons of the rules that gave it."""
@@ -90,6 +109,28 @@ class RuleBook:
                 result = rule.priority
                 reasons.append(f"{rule.reason} → raised to {rule.priority}")
         return result, reasons
+
+    def adjust_priority(
+        self, priority: Priority, intent: str, when: str, flags: Set[str]
+    ) -> tuple[Priority, list[str]]:
+        """Raise ``priority`` by the first fitting danger override, then lower it by caps."""
+        reasons: list[str] = []
+        for rule in self.overrides:
+            if PRIORITY_RANK[rule.priority] < PRIORITY_RANK[priority] and rule.condition.fits(
+                intent, when, flags
+            ):
+                priority = rule.priority
+                reasons.append(f"{rule.reason} → raised to {rule.priority}")
+                break
+        if not reasons:
+            for rule in self.caps:
+                if PRIORITY_RANK[rule.priority] > PRIORITY_RANK[priority] and rule.condition.fits(
+                    intent, when, flags
+                ):
+                    priority = rule.priority
+                    reasons.append(f"{rule.reason} → lowered to {rule.priority}")
+                    break
+        return priority, reasons
 
 
 def _names(value: Any, where: str, allowed: Set[str] | None) -> frozenset[str]:
@@ -142,6 +183,22 @@ def _priority_rules(
     return tuple(rules)
 
 
+def _intent_rules(
+    specs: Any, where: str, flags: Set[str], times: Set[str]
+) -> tuple[IntentRule, ...]:
+    rules: list[IntentRule] = []
+    for n, spec in enumerate(specs or (), start=1):
+        here = f"{where} #{n}"
+        spec = dict(spec)
+        to = spec.pop("to", None)
+        if to not in INTENTS:
+            raise TriageDataError(f"{here}: 'to' must be one of {list(INTENTS)}")
+        rules.append(
+            IntentRule(str(spec.get("reason", here)), _condition(spec, here, flags, times), to)
+        )
+    return tuple(rules)
+
+
 def compile_rules(path: Path, known_flags: Set[str]) -> RuleBook:
     """Read rules.yaml; flags must be ones cues or answers can set."""
     try:
@@ -170,6 +227,11 @@ def compile_rules(path: Path, known_flags: Set[str]) -> RuleBook:
         adjust=adjust,
         priority=_priority_rules(data.get("priority"), f"{path}: priority", flags, time_names),
         floors=_priority_rules(data.get("floors"), f"{path}: floors", flags, time_names),
+        overrides=_priority_rules(data.get("overrides"), f"{path}: overrides", flags, time_names),
+        caps=_priority_rules(data.get("caps"), f"{path}: caps", flags, time_names),
+        intent_overrides=_intent_rules(
+            data.get("intent_overrides"), f"{path}: intent_overrides", flags, time_names
+        ),
     )
 
 

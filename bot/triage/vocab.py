@@ -47,6 +47,7 @@ class Group:
     label: str
     intents: tuple[tuple[Intent, float], ...]
     flags: frozenset[str]
+    fuzzy: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,17 @@ class Vocabulary:
     def flags(self) -> frozenset[str]:
         """All flags any cue can set."""
         return frozenset().union(*(g.flags for g in self.groups))
+
+    @property
+    def cue_words(self) -> frozenset[str]:
+        """Every plain word of the cues of groups open to spelling correction."""
+        cues = [*self.by_num]
+        for table in (self.by_word, self.by_prefix):
+            for found in table.values():
+                cues.extend(found)
+        return frozenset(
+            w for cue in cues if cue.group.fuzzy for elem in cue.elems for w in elem.words
+        )
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -138,6 +150,7 @@ def _compile_group(
         label=str(spec.get("label", name)),
         intents=tuple((i, float(p)) for i, p in intents.items()),
         flags=frozenset(str(f) for f in spec.get("flags") or ()),
+        fuzzy=bool(spec.get("fuzzy", True)),
     )
     cues: list[Cue] = []
     for phrase in spec["cues"]:

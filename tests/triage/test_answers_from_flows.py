@@ -39,3 +39,14 @@ def test_detention_days_ago_from_parsed_date() -> None:
     answers = {"flow": "detention", "when": {"when": "days_ago", "days": 3, "date": "2026-11-20"}}
     result = classify("detuvieron a mi hermano y no sabemos nada", answers, now=NOW)
     assert result.intent == "detention" and result.priority == "high"
+
+
+def test_the_raid_count_of_people_taken_counts_as_someone_taken() -> None:
+    """'¿Se llevaron a alguien? Escriba cuántas' — 3, "muchos" or 0 (nobody)."""
+    from bot.triage.answers import read_answers
+
+    assert "taken" in read_answers({"flow": "raid", "taken_count": 3}, None).add
+    many = {"flow": "raid", "taken_count": {"approx": "many", "raw": "muchos"}}
+    assert "taken" in read_answers(many, None).add
+    nobody = read_answers({"flow": "raid", "taken_count": 0}, None)
+    assert "taken" not in nobody.add and "taken" in nobody.remove

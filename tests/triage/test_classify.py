@@ -1,10 +1,12 @@
 """Table tests for triage: one line per behaviour (negation, past events, typos, answers)."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
 from bot.triage import Triage, classify
+from bot.triage.classify import default_classifier
 
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 
@@ -21,8 +23,9 @@ NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
         ("no se a donde se lo llevaron, fue hace rato", "detention", "critical"),
         ("no tengo pasaporte y viajo el lunes", "documents", "normal"),
         # past events
-        ("hace dos años me deportaron, puedo regresar legalmente?", "other", "low"),
-        ("I was deported in 2015, can I get a visa now?", "other", "low"),
+        # (label guide: visas and returning legally are `programs`; were `other`)
+        ("hace dos años me deportaron, puedo regresar legalmente?", "programs", "low"),
+        ("I was deported in 2015, can I get a visa now?", "programs", "low"),
         ("hace años hubo una redada en mi pueblo", "raid", "low"),
         ("la semana pasada hubo una redada en mi trabajo", "raid", "normal"),
         ("Hubo una redada esta mañana, ya se fueron", "raid", "high"),
@@ -122,11 +125,14 @@ def test_classify_removal_date_without_now_is_high() -> None:
     assert any("no reference time" in r for r in result.reasons)
 
 
-def test_classify_reasons_name_the_cue() -> None:
+def test_classify_reasons_name_the_cue_and_the_model_words() -> None:
+    """Reasons name the rules' cues and the words that weighed most in the model."""
     result = classify("la migra está aquí ahorita")
     assert isinstance(result, Triage)
+    assert (result.intent, result.priority) == ("raid", "critical")
     assert "cue 'ahorita' → happening now" in result.reasons
-    assert result.reasons[-1] == "raid happening now → critical"
+    model = [r for r in result.reasons if r.startswith("model: intent raid")]
+    assert model and "'migra'" in model[0], result.reasons
 
 
 def test_classify_reports_negated_cues() -> None:
@@ -138,3 +144,102 @@ def test_triage_is_frozen() -> None:
     result = classify("hola")
     with pytest.raises(AttributeError):
         result.intent = "raid"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "priority"),
+    [
+        # texting shorthand and phonetic spelling
+        ("xq la migra esta aki orita en la obra, q hago", "raid", "critical"),
+        ("tmb se llevaron a mi tio, lo dtenieron ase rato", "detention", "critical"),
+        # danger that must never be missed: hiding, locked in, hostage, weapon, children alone
+        ("estamos escondidos en el baño, la migra esta afuera", "raid", "critical"),
+        ("we are hiding in the closet, ICE is knocking", "raid", "critical"),
+        (
+            "el patron nos tiene encerrados en la bodega y no nos deja salir",
+            "harassment",
+            "critical",
+        ),
+        ("tienen secuestrado a mi hermano y piden rescate", "harassment", "critical"),
+        ("a guy with a gun is outside our house right now", "harassment", "critical"),
+        ("mis hijos están solos en la casa, se llevaron a su papá", "detention", "critical"),
+        # hypotheticals and questions with nothing happening are information only
+        (
+            "si me para la migra tengo que enseñar papeles? no ha pasado nada, solo pregunto",
+            "raid",
+            "low",
+        ),
+        ("what if ICE comes to my job? just asking", "raid", "low"),
+        ("como busco a alguien en el localizador de ICE? solo pregunto", "detention", "low"),
+        # a threat to call ICE is harassment, not a raid
+        ("my landlord says he will call ICE on us if we complain", "harassment", "normal"),
+        (
+            "mi patron dice que le va a hablar a la migra si no trabajo el domingo",
+            "harassment",
+            "normal",
+        ),
+        # the label guide's programmes and past events
+        ("quiero arreglar mis papeles, como le hago?", "programs", "low"),
+        ("hubo una redada hace tres semanas en la planta, ya todo tranquilo", "raid", "normal"),
+        ("ya van 2 semanas y nadie me ha llamado de mi reporte HL-7K4M2Q", "status", "normal"),
+        ("pasaporte vencido, viajo a mexico en 3 semanas", "documents", "normal"),
+    ],
+)
+def test_classify_label_guide(text: str, intent: str, priority: str) -> None:
+    result = classify(text)
+    assert (result.intent, result.priority) == (intent, priority), result.reasons
+
+
+def test_danger_override_names_its_rule() -> None:
+    """A danger cue raises the model's priority and the reason says which rule did it."""
+    clf = default_classifier()
+    reading = clf.read("nos tienen encerrados en el cuarto")
+    assert "confined" in reading.flags and reading.model is not None
+    calm = replace(
+        reading.model, priority={"critical": 0.0, "high": 0.0, "normal": 0.0, "low": 1.0}
+    )
+    result = clf.decide(replace(reading, model=calm))
+    assert result.priority == "critical"
+    assert "people locked in or held → raised to critical" in result.reasons
+
+
+def test_low_confidence_is_flagged_for_review() -> None:
+    """An unclear message is flagged; a clear one is not."""
+    clear = classify("la migra está aquí ahorita, estamos escondidos")
+    assert not clear.needs_review and clear.confidence > 0.9
+    unclear = classify("oiga y lo de la otra vez")
+    assert unclear.needs_review, unclear
+    assert any("staff check" in r for r in unclear.reasons)
+
+
+def test_flow_answers_keep_deciding_the_priority() -> None:
+    """Stated facts from a flow override the model's reading of the text."""
+    result = classify("ahorita se llevaron a mi hermano", {"flow": "detention", "when": "days_ago"})
+    assert (result.intent, result.priority) == ("detention", "high")
+    assert not result.needs_review
+
+
+def test_spelling_snaps_unknown_words_to_the_rules_vocabulary() -> None:
+    from bot.triage.spelling import Speller
+
+    speller = Speller(["detenido", "deportaron", "hiding"], known=["llegaron"])
+    assert speller.correct(["detenidoo", "deportarom", "llegaron", "hidng", "casa"]) == [
+        "detenido",
+        "deportaron",
+        "llegaron",
+        "hiding",
+        "casa",
+    ]
+    assert speller.correct(["riding"]) == ["riding"]  # another first letter: left alone
+
+
+def test_rules_alone_still_classify_without_a_model() -> None:
+    """Without a model file the rules decide, as before the model existed."""
+    from bot.triage.classify import Classifier
+    from bot.triage.rules import load_rules
+    from bot.triage.vocab import load_vocabulary
+
+    clf = Classifier(load_vocabulary(), load_rules(), None)
+    result = clf.classify("la migra está aquí ahorita")
+    assert (result.intent, result.priority) == ("raid", "critical")
+    assert result.reasons[-1] == "raid happening now → critical"

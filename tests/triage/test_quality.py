@@ -1,8 +1,12 @@
-"""Quality of triage on the labelled set (tests/data/triage_labelled.jsonl).
+"""The old labelled set (tests/data/triage_labelled.jsonl) keeps its shape, and the model
+reproduces it.
 
-The holdout part was written before the rules and is never used to tune them. The test
-fails when, on the holdout, intent accuracy < 90 %, critical recall < 95 % or critical
-precision < 85 %. Run with ``-s`` to see the per-intent report for both parts.
+The old set was written by the rules' author and relabelled by the label guide; it is now
+training data for the learned model (both splits), so these figures measure the fit, never
+generalisation: that is ``test_evaluation.py`` (leave-one-author-out) and the blind set.
+The test fails when the shipped model reproduces less than 95 % of the intents or misses
+more than 5 % of the critical messages it was trained on (a broken export, or a model
+trained on other data). Run with ``-s`` to see the per-intent report for both parts.
 """
 
 import json
@@ -75,7 +79,5 @@ def test_labelled_set_shape() -> None:
 def test_quality_report(split: str) -> None:
     q = quality([r for r in load_labelled() if r["split"] == split])
     print(format_report(split, q))
-    if split == "holdout":
-        assert q["intent_accuracy"] >= 0.90, format_report(split, q)
-        assert q["critical_recall"] >= 0.95, format_report(split, q)
-        assert q["critical_precision"] >= 0.85, format_report(split, q)
+    assert q["intent_accuracy"] >= 0.95, format_report(split, q)
+    assert q["critical_recall"] >= 0.95, format_report(split, q)

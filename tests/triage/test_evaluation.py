@@ -1,0 +1,85 @@
+"""Generalisation of triage: the blind set is frozen, the committed model matches its data,
+and leave-one-author-out figures do not fall below their floors.
+
+Floors: the issue's bar (intent ≥ 95 %, critical recall ≥ 98 %, critical precision ≥ 90 %,
+priority within one level ≥ 97 %, desk ≥ 97 %) where it is reached, otherwise the figure
+measured when the model was last trained minus a small margin (a ratchet: raise the floors
+when the figures improve). See ``bench/RESULTS.md`` (## Triage) for the figures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.routing import extract_location, route
+from bot.triage.classify import Classifier, default_classifier
+from bot.triage.evaluation import BLIND_DIR, Rate, Report, desk_chooser, leave_one_author_out
+from bot.triage.model import read_meta
+from bot.triage.rules import load_rules
+from bot.triage.training import data_sha256
+from bot.triage.vocab import load_vocabulary
+
+BLIND_SHA256 = {
+    "b1_young_worker.jsonl": "d78fe22487bcf6378c13abbd7548ae03b26a4ea981d06d89cd849bf43162b652",
+    "b2_restaurant.jsonl": "dee4843e99990a35e67a80bc90224f9a21b4905211010366c29288d51f810636",
+}
+NOW = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
+
+# (pooled over the six authors, worst single author); measured 2026-11-30 minus a margin.
+FLOORS = {
+    "intent": (0.875, 0.84),  # measured 89.7 % / 86.5 %; bar 95 %: not met
+    "critical_recall": (0.95, 0.92),  # measured 96.8 % / 94.3 %; bar 98 %: not met
+    "critical_precision": (0.76, 0.69),  # measured 78.7 % / 72.0 %; bar 90 %: not met
+    "within_one": (0.97, 0.94),  # measured 97.4 % / 96.2 %; bar 97 %: met pooled, not worst
+    "desk": (0.85, 0.76),  # measured 86.9 % / 78.5 % (bot.routing); bar 97 %: not met
+}
+
+
+def test_blind_set_is_frozen() -> None:
+    """Nobody edited, added or removed a blind file: it stays a fair last check."""
+    found = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in BLIND_DIR.glob("*")}
+    assert found == BLIND_SHA256
+
+
+def test_committed_model_matches_training_data() -> None:
+    """The labelled sets or the vocabulary changed: run `hotline triage train` and commit."""
+    assert read_meta()["data_sha256"] == data_sha256()
+
+
+def test_shipped_classifier_uses_the_model() -> None:
+    assert default_classifier().model is not None
+
+
+def test_wilson_interval() -> None:
+    lo, hi = Rate(8, 10).wilson()
+    assert (round(lo, 3), round(hi, 3)) == (0.490, 0.943)
+    assert Rate(0, 0).value == 1.0
+
+
+@pytest.fixture(scope="module")
+def loao() -> list[Report]:
+    """Leave-one-author-out with the committed model's settings (≈ 30 s: six fits)."""
+    clf = Classifier(load_vocabulary(), load_rules(), default_classifier().model)
+    assert clf.model is not None
+    desk_of = desk_chooser(extract_location, route, NOW)
+    return leave_one_author_out(clf.model.settings, desk_of=desk_of)
+
+
+@pytest.mark.parametrize("figure", sorted(FLOORS))
+def test_leave_one_author_out_floors(loao: list[Report], figure: str) -> None:
+    pooled_floor, worst_floor = FLOORS[figure]
+    *authors, pooled = loao
+    assert len(authors) == 6
+
+    def value(rep: Report) -> float:
+        rate: Rate | None = getattr(rep, figure)
+        assert rate is not None
+        return rate.value
+
+    summary = "\n".join(line for rep in loao for line in rep.lines())
+    assert value(pooled) >= pooled_floor, summary
+    low = min(authors, key=value)
+    assert value(low) >= worst_floor, f"worst author {low.name}\n{summary}"
