@@ -17,9 +17,14 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from bot.channels import telegram, twilio, webchat
 from bot.channels.common import BodyLimit, Services
 from bot.channels.pipeline import Engine, Processor
+from bot.channels.telegram import webhook as telegram
+from bot.channels.telegram.transport import TelegramTransport
+from bot.channels.twilio_sms import webhook as twilio_sms
+from bot.channels.twilio_sms.transport import TwilioTransport
+from bot.channels.twilio_voice import webhook as twilio_voice
+from bot.channels.web import webhook as webchat
 from bot.config import Settings, load_secret_key
 from bot.crypto import install_keyring
 from bot.db import Database
@@ -96,10 +101,10 @@ def create_app(
     transports: list[Transport] = []
     telegram_transport = None
     if settings.telegram_enabled:
-        telegram_transport = telegram.TelegramTransport(telegram.build_application(settings))
+        telegram_transport = TelegramTransport.from_settings(settings, db)
         transports.append(telegram_transport)
     if settings.twilio_enabled:
-        transports.append(twilio.TwilioTransport(settings))
+        transports.append(TwilioTransport.from_settings(settings, db))
     sender = Sender(
         db, transports, metrics=metrics, poll_interval=poll_interval, backoff_base=backoff_base
     )
@@ -156,7 +161,8 @@ def create_app(
     app.state.services = services
     app.state.telegram = bot_channel
     app.include_router(telegram.router(services, bot_channel))
-    app.include_router(twilio.router(services))
+    app.include_router(twilio_sms.router(services))
+    app.include_router(twilio_voice.router(services, engine))
     app.include_router(webchat.router(services))
     mount_staff(app, db, settings)
 

@@ -111,6 +111,19 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("HOTLINE_ALERT_SMS_NUMBER", "alert_sms_number"),
     )
 
+    telegram_rate: float = Field(
+        default=30.0,
+        gt=0,
+        le=1000,
+        validation_alias=AliasChoices("HOTLINE_TELEGRAM_RATE", "telegram_rate"),
+    )
+    twilio_rate: float = Field(
+        default=1.0,
+        gt=0,
+        le=1000,
+        validation_alias=AliasChoices("HOTLINE_TWILIO_RATE", "twilio_rate"),
+    )
+
     telegram_bot_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "telegram_bot_token")
     )

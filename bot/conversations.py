@@ -30,6 +30,7 @@ from bot.cases import (
     save_report,
     sync_desks,
 )
+from bot.channels.registry import phone_number, reachable_by_writing
 from bot.config import PROJECT_ROOT, Settings
 from bot.contacts import get_or_create_contact
 from bot.db import Database
@@ -74,8 +75,6 @@ logger = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 MAX_ATTEMPTS = 3
 BUSY_NOTICE_WINDOW = timedelta(minutes=10)
-# Channels without opt-out keywords, where writing to us again means "you may answer me".
-REACHABLE_BY_WRITING = frozenset({"telegram", "web", "terminal"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +187,7 @@ class Hotline:
             # still take their foreign-key share lock, so staff replies never deadlock here.)
             session.refresh(contact, with_for_update={"key_share": True})
             message.contact_id, message.processed_at = contact.id, now
-            if contact.opted_out and contact.channel in REACHABLE_BY_WRITING:
+            if contact.opted_out and reachable_by_writing(contact.channel):
                 contact.opted_out = False  # e.g. unblocked the Telegram bot and wrote again
             burst = self._count_burst(contact, now)
             contact.last_inbound_at = now
@@ -333,7 +332,7 @@ class Hotline:
                 intent=effect.intent,
                 answers=effect.answers,
                 text=effect.text,
-                sender_phone=message.sender if contact.channel in ("sms", "whatsapp") else None,
+                sender_phone=phone_number(contact.channel, message.sender),
                 step=None if effect.done else (effect.step or ""),
                 anonymous=effect.anonymous,
                 floor=effect.floor,
@@ -392,7 +391,7 @@ class Hotline:
                 intent=None if case is not None else classify(text, effect.answers).intent,
                 answers={**effect.answers, "human_requested": True, "reason": effect.reason},
                 text=text,
-                sender_phone=message.sender if contact.channel in ("sms", "whatsapp") else None,
+                sender_phone=phone_number(contact.channel, message.sender),
             )
             case = save_report(session, report=report, desks=self.desks, targets=self.sla, now=now)
         elif case.status == CaseStatus.waiting:

@@ -3,8 +3,9 @@
 One loop per transport (Telegram, Twilio) claims due rows, checks the person has not opted
 out, waits for the rate limiter and calls the provider. A transient failure puts the row
 back with exponential backoff; a permanent one marks it `failed`; an opt-out error marks it
-`suppressed` and records the opt-out. Limits are per process (several workers each get
-their own budget, so scale the numbers down when running many).
+`suppressed` and records the opt-out. Each transport brings its pacing from the settings
+(`HOTLINE_TELEGRAM_RATE`, `HOTLINE_TWILIO_RATE`); on PostgreSQL the limiter keeps its state
+in the database, so several `hotline serve` processes together stay within one rate.
 """
 
 from __future__ import annotations
@@ -14,14 +15,20 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
-from typing import ParamSpec, Protocol, TypeVar
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, ParamSpec, Protocol, TypeVar
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
 
 from bot.contacts import set_opted_out
+from bot.crypto import lookup_hash
 from bot.db import Database
 from bot.errors import ChannelSendError, PermanentSendError
 from bot.metrics import Metrics
-from bot.models import utcnow
+from bot.models import SweepMark, utcnow
 from bot.outbox import (
     BACKOFF_BASE,
     LEASE,
@@ -56,17 +63,50 @@ class OptedOutError(PermanentSendError):
     """The provider says the person opted out (Twilio 21610)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Pacing:
+    """A provider's send rate: `rate` per second overall after a burst of `overall_burst`,
+    and per key (a chat, a sending number) one per `per_key` seconds after `burst`."""
+
+    rate: float
+    per_key: float
+    burst: int = 1
+    overall_burst: int = 1
+
+
+def next_slot(pacing: Pacing, now: float, tat: float, key_tat: float) -> tuple[float, float, float]:
+    """A generic cell rate step: (when the send may go, the new overall and per-key
+    theoretical arrival times)."""
+    interval = 1.0 / pacing.rate
+    burst, overall_burst = max(1, pacing.burst), max(1, pacing.overall_burst)
+    tat, key_tat = max(now, tat), max(now, key_tat)
+    slot = max(
+        now,
+        tat - (overall_burst - 1) * interval,
+        key_tat - (burst - 1) * pacing.per_key,
+    )
+    return slot, max(tat, slot) + interval, max(key_tat, slot) + pacing.per_key
+
+
+class Limiter(Protocol):
+    """Waits for a send slot; `pause` holds every send (the provider said: too many)."""
+
+    async def acquire(self, key: str) -> None:
+        """Wait for the next free slot for `key`."""
+        ...
+
+    def pause(self, seconds: float) -> None:
+        """Hold every send for `seconds`."""
+        ...
+
+
 class RateLimiter:
-    """Paces sends with a generic cell rate: at most `rate` per second overall after a burst
-    of `overall_burst`, and per key one per `per_key` seconds after a burst of `burst`.
-    Telegram allows ~30 messages/s overall and short bursts in a private chat, so a surge of
-    first replies goes out at once instead of queueing behind one another."""
+    """Pacing inside one process (SQLite runs one process). Telegram allows ~30 messages/s
+    overall and short bursts in a private chat, so a surge of first replies goes out at
+    once instead of queueing behind one another."""
 
     def __init__(self, rate: float, per_key: float, burst: int = 1, overall_burst: int = 1) -> None:
-        self.interval = 1.0 / rate
-        self.per_key = per_key
-        self.burst = max(1, burst)
-        self.overall_burst = max(1, overall_burst)
+        self.pacing = Pacing(rate, per_key, burst, overall_burst)
         self._tat = 0.0  # theoretical arrival time, overall
         self._tat_by_key: dict[str, float] = {}
         self._lock = asyncio.Lock()
@@ -75,15 +115,9 @@ class RateLimiter:
         """Wait for the next free slot for `key`."""
         async with self._lock:
             now = time.monotonic()
-            tat = max(now, self._tat)
-            key_tat = max(now, self._tat_by_key.get(key, 0.0))
-            slot = max(
-                now,
-                tat - (self.overall_burst - 1) * self.interval,
-                key_tat - (self.burst - 1) * self.per_key,
+            slot, self._tat, self._tat_by_key[key] = next_slot(
+                self.pacing, now, self._tat, self._tat_by_key.get(key, 0.0)
             )
-            self._tat = max(tat, slot) + self.interval
-            self._tat_by_key[key] = max(key_tat, slot) + self.per_key
             if len(self._tat_by_key) > 10_000:
                 self._tat_by_key = {k: v for k, v in self._tat_by_key.items() if v > now}
         if slot > now:
@@ -91,7 +125,130 @@ class RateLimiter:
 
     def pause(self, seconds: float) -> None:
         """Hold every send for `seconds` (the provider said: too many requests)."""
-        self._tat = max(self._tat, time.monotonic() + seconds + self.overall_burst * self.interval)
+        interval = 1.0 / self.pacing.rate
+        self._tat = max(
+            self._tat, time.monotonic() + seconds + self.pacing.overall_burst * interval
+        )
+
+
+PACE_MARK: Final = "pace"  # SweepMark rows holding a rate key's next free slot
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class SharedRateLimiter:
+    """The same pacing with its state in the database, so every `hotline serve` process
+    shares one budget (PostgreSQL). One row per rate key (a `SweepMark` named "pace", the
+    key hashed) holds its next free slot; a reservation locks the overall row and the
+    key's row, moves both on and commits, then the caller sleeps until its slot."""
+
+    PURGE_EVERY: Final = 1000
+
+    def __init__(self, db: Database, name: str, pacing: Pacing) -> None:
+        self.db = db
+        self.name = name
+        self.pacing = pacing
+        self._reservations = 0
+
+    async def acquire(self, key: str) -> None:
+        """Reserve the next free slot for `key` in the database and wait for it."""
+        wait = await asyncio.to_thread(self._reserve, key)
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    def pause(self, seconds: float) -> None:
+        """Hold every process's sends for `seconds` (written from a worker thread)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._pause(seconds)
+            return
+        task = loop.run_in_executor(None, self._pause, seconds)
+        task.add_done_callback(_log_failure)
+
+    def _pause(self, seconds: float) -> None:
+        interval = 1.0 / self.pacing.rate
+        until = time.time() + seconds + self.pacing.overall_burst * interval
+        with self.db.write() as session:
+            self._rows(session, [self.name])
+            session.execute(
+                update(SweepMark)
+                .where(
+                    col(SweepMark.name) == PACE_MARK,
+                    col(SweepMark.key) == self.name,
+                    col(SweepMark.at) < _at(until),
+                )
+                .values(at=_at(until))
+            )
+
+    def _reserve(self, key: str) -> float:
+        overall, own = self.name, f"{self.name}:{lookup_hash(key)[:32]}"
+        now = time.time()
+        with self.db.write() as session:
+            rows = self._rows(session, [overall, own])
+            slot, tat, key_tat = next_slot(self.pacing, now, rows[overall], rows[own])
+            for name, value in ((overall, tat), (own, key_tat)):
+                session.execute(
+                    update(SweepMark)
+                    .where(col(SweepMark.name) == PACE_MARK, col(SweepMark.key) == name)
+                    .values(at=_at(value))
+                )
+            self._reservations += 1
+            if self._reservations % self.PURGE_EVERY == 0:
+                session.execute(
+                    delete(SweepMark).where(
+                        col(SweepMark.name) == PACE_MARK,
+                        col(SweepMark.key) != overall,
+                        col(SweepMark.key).startswith(f"{overall}:"),
+                        col(SweepMark.at) < _at(now - 3600),
+                    )
+                )
+        return slot - now
+
+    def _rows(self, session: Session, keys: list[str]) -> dict[str, float]:
+        """Lock the keys' rows (created on first use), in key order: no deadlocks."""
+        for key in keys:
+            session.execute(
+                _insert_mark(session)
+                .values(name=PACE_MARK, key=key, at=_EPOCH)
+                .on_conflict_do_nothing(index_elements=["name", "key"])
+            )
+        found = session.execute(
+            select(col(SweepMark.key), col(SweepMark.at))
+            .where(col(SweepMark.name) == PACE_MARK, col(SweepMark.key).in_(keys))
+            .order_by(col(SweepMark.key))
+            .with_for_update()
+        ).all()
+        return {k: _seconds(at) for k, at in found}
+
+
+def _log_failure(done: asyncio.Future[None]) -> None:
+    """A pause that could not be written: the provider's next 429 asks again."""
+    if not done.cancelled() and done.exception() is not None:
+        logger.warning("pacing: could not record a pause (%s)", type(done.exception()).__name__)
+
+
+def _insert_mark(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(SweepMark)
+
+
+def _at(seconds: float) -> datetime:
+    return _EPOCH + timedelta(seconds=seconds)
+
+
+def _seconds(at: datetime) -> float:
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return (at - _EPOCH).total_seconds()
+
+
+def limiter_for(db: Database, name: str, pacing: Pacing) -> Limiter:
+    """Shared through the database on PostgreSQL (several processes); in-process on SQLite
+    (one process), where a database round trip per send would only queue behind writes."""
+    if db.is_sqlite:
+        return RateLimiter(pacing.rate, pacing.per_key, pacing.burst, pacing.overall_burst)
+    return SharedRateLimiter(db, name, pacing)
 
 
 class Transport(Protocol):
@@ -99,7 +256,7 @@ class Transport(Protocol):
 
     name: str
     channels: tuple[str, ...]
-    limiter: RateLimiter
+    limiter: Limiter
     batch: int
 
     @property
@@ -198,7 +355,11 @@ class Sender:
             await self._record(mark_suppressed, self.db, claim.id, reason=reason, now=utcnow())
             self._count(claim, "suppressed")
             return
-        await transport.limiter.acquire(transport.rate_key(claim, address))
+        try:
+            await transport.limiter.acquire(transport.rate_key(claim, address))
+        except Exception as exc:  # the shared pacing state is unreachable: try again later
+            await self._retry(claim, f"pacing unavailable ({type(exc).__name__})")
+            return
         if claim.lease_until is not None and utcnow() > claim.lease_until - LEASE_MARGIN:
             # Waited too long for the rate limit (e.g. a long Telegram RetryAfter): the lease
             # may be gone and the row someone else's. Not sending now is what keeps it single.

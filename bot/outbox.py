@@ -22,6 +22,7 @@ from typing import Any, Final, cast
 from sqlalchemy import CursorResult, and_, case as sql_case, exists, func, or_, select, update
 from sqlmodel import Session
 
+from bot.channels.registry import PUSHED
 from bot.db import Database
 from bot.models import Contact, OutboundMessage, OutboundStatus
 
@@ -29,7 +30,7 @@ LEASE: Final = timedelta(seconds=60)
 MAX_AGE: Final = timedelta(hours=72)  # a transient failure is retried this long, then `failed`
 BACKOFF_BASE: Final = 2.0  # seconds before the first retry; doubles each attempt
 BACKOFF_CAP: Final = 300.0
-PUSHED_CHANNELS: Final = ("telegram", "sms", "whatsapp")  # web chat replies are pulled
+PUSHED_CHANNELS: Final = PUSHED  # the rest (web chat, terminal, calls) pull their replies
 
 _T: Any = OutboundMessage.__table__  # type: ignore[attr-defined]
 _OPEN = (OutboundStatus.pending.value, OutboundStatus.sending.value)
@@ -147,6 +148,16 @@ def claim_due(
         for r in rows
     ]
     return sorted(claims, key=lambda c: c.id)
+
+
+def mark_delivered(session: Session, outbound_ids: Collection[int], *, now: datetime) -> None:
+    """A pulled channel (web chat, terminal, a call) has shown these rows to the person."""
+    if outbound_ids:
+        session.execute(
+            update(_T)
+            .where(_T.c.id.in_(list(outbound_ids)), _T.c.status == OutboundStatus.pending.value)
+            .values(status=OutboundStatus.delivered.value, sent_at=now, updated_at=now)
+        )
 
 
 def recipient(db: Database, contact_id: int) -> tuple[str | None, bool]:

@@ -1,4 +1,9 @@
-"""Replies into the outbox: rendered for the person's channel, one row per message."""
+"""Replies into the outbox: rendered for the person's channel, one row per message.
+
+`queue_replies` is the only way a row enters the outbox — the bot's replies, staff's,
+follow-ups, alerts, the STOP/HELP confirmations and the Telegram group notice alike — so
+every message is rendered for its channel (SMS in GSM-7, split where needed).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,6 @@ from sqlmodel import Session
 from bot.engine.model import Reply
 from bot.models import OutboundMessage
 from bot.render import render
-from bot.types import as_channel
 
 
 def queue_replies(
@@ -26,7 +30,8 @@ def queue_replies(
     render_as: str | None = None,
 ) -> list[int]:
     """Render `replies` for the channel (or `render_as`) and store them; return the row ids
-    in send order. A sender delivers them (bot.delivery)."""
+    in send order. A sender delivers them (bot.delivery); pulled channels mark them
+    delivered through `bot.outbox.mark_delivered`."""
     rows = [
         OutboundMessage(
             contact_id=contact_id,
@@ -41,7 +46,7 @@ def queue_replies(
             next_attempt_at=now,
             updated_at=now,
         )
-        for seq, part in enumerate(render(as_channel(render_as or channel), replies))
+        for seq, part in enumerate(render(render_as or channel, replies))
     ]
     session.add_all(rows)
     session.flush()

@@ -22,6 +22,7 @@ from bot.db import Database
 from bot.inbox import store_inbound
 from bot.migrate import upgrade
 from bot.models import OutboundMessage, OutboundStatus, utcnow
+from bot.outbox import mark_delivered
 
 CHANNEL = "terminal"
 
@@ -90,9 +91,7 @@ class TerminalChat:
                 )
                 .order_by(col(OutboundMessage.id))
             ).all()
-            now = utcnow()
-            for row in rows:
-                row.status, row.sent_at, row.updated_at = OutboundStatus.delivered, now, now
+            mark_delivered(session, [row.id for row in rows if row.id is not None], now=utcnow())
             return [
                 {"text": row.text, "options": [o["label"] for o in row.options]} for row in rows
             ]

@@ -11,7 +11,7 @@ Lang = Literal["es", "en"]
 LANGS: Final[tuple[Lang, ...]] = get_args(Lang)
 DEFAULT_LANG: Final[Lang] = "es"
 
-Channel = Literal["telegram", "sms", "whatsapp", "web", "terminal"]
+Channel = Literal["telegram", "sms", "whatsapp", "voice", "web", "terminal"]
 CHANNELS: Final[tuple[Channel, ...]] = get_args(Channel)
 
 Intent = Literal["raid", "detention", "harassment", "documents", "programs", "status", "other"]

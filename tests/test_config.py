@@ -23,6 +23,7 @@ def test_defaults_need_no_token(tmp_path: Path) -> None:
     assert not settings.twilio_enabled
     assert settings.conversation_timeout_hours == 24
     assert settings.retention_days == 90
+    assert (settings.telegram_rate, settings.twilio_rate) == (30, 1)
 
 
 @pytest.mark.parametrize(
@@ -34,6 +35,8 @@ def test_defaults_need_no_token(tmp_path: Path) -> None:
         ({"HOTLINE_RETENTION_DAYS": "ninety"}, "HOTLINE_RETENTION_DAYS"),
         ({"HOTLINE_CONVERSATION_TIMEOUT_HOURS": "-1"}, "HOTLINE_CONVERSATION_TIMEOUT_HOURS"),
         ({"TWILIO_ACCOUNT_SID": "AC123"}, "TWILIO_AUTH_TOKEN"),
+        ({"HOTLINE_TWILIO_RATE": "0"}, "HOTLINE_TWILIO_RATE"),
+        ({"HOTLINE_TELEGRAM_RATE": "fast"}, "HOTLINE_TELEGRAM_RATE"),
         (
             {"TELEGRAM_BOT_TOKEN": "1:abc", "HOTLINE_PUBLIC_URL": "https://h.example.org"},
             "TELEGRAM_WEBHOOK_SECRET",

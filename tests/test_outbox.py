@@ -198,3 +198,29 @@ def test_a_send_finished_after_the_lease_ran_out_is_not_sent_again(database: Dat
         lease=timedelta(seconds=60),
     )
     assert later == []
+
+
+def test_only_queue_replies_puts_rows_in_the_outbox() -> None:
+    """Every outgoing message is rendered for its channel: no module builds rows by hand."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "bot"
+    builders = sorted(
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if "OutboundMessage(" in path.read_text(encoding="utf-8")
+    )
+    assert builders == ["models.py", "outgoing.py"]
+
+
+def test_pulled_channels_mark_delivery_through_the_outbox(database: Database) -> None:
+    """Web chat, terminal and calls: shown rows become delivered, others stay as they are."""
+    from bot.outbox import PUSHED_CHANNELS, mark_delivered
+
+    assert set(PUSHED_CHANNELS) == {"telegram", "sms", "whatsapp"}
+    contact = _contact(database, "4801")
+    shown, other = _queue(database, contact, "uno"), _queue(database, contact, "dos")
+    with database.write() as session:
+        mark_delivered(session, [shown], now=NOW)
+    assert _status(database, shown).status == OutboundStatus.delivered
+    assert _status(database, other).status == OutboundStatus.pending

@@ -1,4 +1,5 @@
-"""What every channel shares: the services, storing in the inbox, texts, the body limit.
+"""What every channel's webhooks share: the services, storing in the inbox, the Twilio
+signature check, the body limit.
 
 `accept` is the inbox-first step of every webhook: one write transaction stores the
 message (unique on the provider's id) and, optionally, does a channel's own bookkeeping
@@ -15,8 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from fastapi import Request
 from sqlmodel import Session
+from starlette.datastructures import FormData
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from twilio.request_validator import RequestValidator
 
 from bot.config import Settings
 from bot.db import Database
@@ -85,6 +89,22 @@ async def accept(
     else:
         services.processor.submit(inbound_id, sender=f"{channel}:{sender}")
     return inbound_id
+
+
+def twilio_signed(services: Services, request: Request, form: FormData) -> bool:
+    """True when `X-Twilio-Signature` matches HOTLINE_PUBLIC_URL + path (+ query) and the
+    posted form; False in local mode (no public URL) or without Twilio credentials."""
+    settings = services.settings
+    token = settings.twilio_auth_token
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if token is None or not settings.public_url or not signature:
+        return False
+    if any(not isinstance(value, str) for _, value in form.multi_items()):
+        return False
+    url = settings.public_url + request.url.path
+    if request.url.query:
+        url += "?" + request.url.query
+    return bool(RequestValidator(token.get_secret_value()).validate(url, form, signature))
 
 
 def log_id(channel: str, address: str) -> str:

@@ -19,9 +19,10 @@ from fastapi.templating import Jinja2Templates
 from sqlmodel import Session, col, select
 
 from bot import i18n
-from bot.models import Case, Desk, Staff, utcnow
+from bot.channels.twilio_voice.recordings import RecordingUnavailable, fetch_recording
+from bot.models import Case, CaseEvent, Desk, Staff, utcnow
 from bot.staff import actions
-from bot.staff.access import is_supervisor, require_desk, sees_all
+from bot.staff.access import audit, is_supervisor, require_desk, sees_all
 from bot.staff.api import figures_to_csv
 from bot.staff.auth import check_login
 from bot.staff.deps import ServicesDep, StaffServices, http_errors, read_session, session_staff
@@ -280,6 +281,25 @@ def case_page(request: Request, services: ServicesDep, ref: str) -> Response:
         canned=CANNED,
         supervisor=is_supervisor(staff),
     )
+
+
+@router.get("/cases/{ref}/recordings/{sid}.mp3")
+def case_recording(request: Request, services: ServicesDep, ref: str, sid: str) -> Response:
+    """A voicemail left on the case, played through the service (never a Twilio link)."""
+    _session, staff = _signed_in(request, services)
+    with http_errors(), services.db.write() as db_session:
+        case = actions.case_for(db_session, staff, ref, lock=False)
+        left = db_session.exec(
+            select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind == "voicemail")
+        ).all()
+        if not any((e.data or {}).get("recording") == sid for e in left):
+            raise HTTPException(status_code=404)
+        audit(db_session, staff, "listen", utcnow(), case=case)
+    try:
+        audio = fetch_recording(services.settings, sid)
+    except RecordingUnavailable:
+        return PlainTextResponse("recording unavailable", status_code=502)
+    return Response(audio, media_type="audio/mpeg", headers={"Cache-Control": "no-store"})
 
 
 @router.post("/cases/{ref}/{action}")

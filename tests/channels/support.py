@@ -188,22 +188,21 @@ def contacts(db: Database) -> list[Contact]:
 
 
 def add_staff_message(db: Database, contact_id: int, text: str) -> int:
-    """Queue a message as a staff reply would (an outbox row without an inbound)."""
+    """Queue a message as a staff reply does (through `queue_replies`, rendered for the
+    channel); return the first row's id."""
+    from bot.engine.model import Reply
     from bot.models import utcnow
+    from bot.outgoing import queue_replies
 
-    now = utcnow()
     with db.write() as session:
         contact = session.get(Contact, contact_id)
         assert contact is not None
-        row = OutboundMessage(
+        ids = queue_replies(
+            session,
             contact_id=contact_id,
             channel=contact.channel,
-            text=text,
-            created_at=now,
-            next_attempt_at=now,
-            updated_at=now,
+            replies=[Reply(text)],
+            now=utcnow(),
+            kind="staff",
         )
-        session.add(row)
-        session.flush()
-        assert row.id is not None
-        return row.id
+        return ids[0]

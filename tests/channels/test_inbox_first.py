@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 
@@ -94,7 +95,12 @@ async def test_metrics_are_exposed_in_prometheus_text_format(
             client, "/webhooks/twilio/sms", sms("SM6", "+17135550101", "x"), signature="bad"
         )
         await wait_for(lambda: len(fake.sent) == 1, what="reply")
-        response = await client.get("/metrics")
+        sent = 'hotline_outbound_total{channel="sms",outcome="sent"} 1.0'
+        for _ in range(100):  # the sender counts right after recording the send
+            response = await client.get("/metrics")
+            if sent in response.text:
+                break
+            await asyncio.sleep(0.02)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     body = response.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.channels.telegram import keyboard
+from bot.channels.telegram.transport import keyboard
 from bot.db import Database
 from bot.models import InboundStatus, OutboundStatus
 from bot.render import split_text

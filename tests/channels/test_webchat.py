@@ -100,7 +100,7 @@ async def test_malformed_requests_are_refused(database: Database, tmp_path: Path
 
 def test_one_address_cannot_flood_the_web_chat_with_fresh_sessions() -> None:
     """Past the per-address limit a minute, more messages are refused until it passes."""
-    from bot.channels.webchat import AddressLimit
+    from bot.channels.web.webhook import AddressLimit
 
     limit = AddressLimit(per_minute=3)
     assert [limit.allow("203.0.113.9", t) for t in (0.0, 1.0, 2.0, 3.0)] == [

@@ -1,4 +1,5 @@
-"""A fake Twilio REST API (Messages.json): records what the real twilio client sends."""
+"""A fake Twilio REST API: Messages.json records what the real twilio client sends;
+Recordings/<sid>.mp3 serves a voicemail's audio to an authenticated fetch."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 ACCOUNT_SID = "AC" + "0" * 32
@@ -27,24 +28,36 @@ class FakeTwilio:
     sent: list[dict[str, Any]] = field(default_factory=list)
     fail_sends: int = 0  # the next N creates answer 500
     unsubscribed: set[str] = field(default_factory=set)  # "To" values answered with 21610
+    fetched: list[str] = field(default_factory=list)  # recording sids served
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def app(self) -> Starlette:
         return Starlette(
             routes=[
-                Route("/2010-04-01/Accounts/{sid}/Messages.json", self._create, methods=["POST"])
+                Route("/2010-04-01/Accounts/{sid}/Messages.json", self._create, methods=["POST"]),
+                Route("/2010-04-01/Accounts/{sid}/Recordings/{rec}.mp3", self._recording),
             ]
         )
 
     def bodies(self, to: str | None = None) -> list[str]:
         return [m["Body"] for m in self.sent if to is None or m["To"] == to]
 
-    async def _create(self, request: Request) -> JSONResponse:
+    def _authentic(self, request: Request) -> bool:
         expected = base64.b64encode(f"{self.sid}:{self.token}".encode()).decode()
-        if request.headers.get("authorization") != f"Basic {expected}" or (
-            request.path_params["sid"] != self.sid
-        ):
+        return request.headers.get("authorization") == f"Basic {expected}" and (
+            request.path_params["sid"] == self.sid
+        )
+
+    async def _recording(self, request: Request) -> Response:
+        if not self._authentic(request):
+            return _error(401, 20003, "Authenticate")
+        rec = request.path_params["rec"]
+        self.fetched.append(rec)
+        return Response(b"ID3" + rec.encode(), media_type="audio/mpeg")
+
+    async def _create(self, request: Request) -> JSONResponse:
+        if not self._authentic(request):
             return _error(401, 20003, "Authenticate")
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
         with self._lock:

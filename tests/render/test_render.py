@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from bot.channels.registry import CHANNEL_TYPES, channel_type, phone_number, reachable_by_writing
 from bot.engine import Option, Reply, keys as engine_keys, prompts
 from bot.render import (
-    TELEGRAM_CALLBACK_BYTES,
-    callback_data,
     fold_for_sms,
     numbered,
     render,
     render_sms,
-    render_telegram,
-    render_terminal,
     render_whatsapp,
     segments,
 )
@@ -86,6 +83,7 @@ SAMPLE_VALUES = {
     "open": "14",
     "breached": "3",
     "resolved": "9",
+    "step": "ask_where",
 }
 
 
@@ -130,38 +128,9 @@ def test_report_sms_over_two_segments_without_accent_folding(lang: str) -> None:
     assert all(segments(render_sms(r)[0])[1] <= 2 for r in every_reply(lang).values())
 
 
-def test_render_telegram_buttons() -> None:
-    reply = Reply("¿Qué pasó?", (Option("Sí", "yes"), Option("No", "no"), Option("No sé", "skip")))
-    message = render_telegram(reply)
-    assert message.text == "¿Qué pasó?"
-    assert message.keyboard == ((("Sí", "yes"), ("No", "no")), (("No sé", "skip"),))
-    markup = message.reply_markup()
-    assert markup == {
-        "inline_keyboard": [
-            [{"text": "Sí", "callback_data": "yes"}, {"text": "No", "callback_data": "no"}],
-            [{"text": "No sé", "callback_data": "skip"}],
-        ]
-    }
-    long_labels = render_telegram(
-        Reply("x", (Option("Hablar con una persona", "human"), Option("Menú principal", "menu")))
-    )
-    assert [len(row) for row in long_labels.keyboard] == [1, 1]
-    assert render_telegram(Reply("x")).reply_markup() is None
-
-
-def test_callback_data_fits_64_bytes() -> None:
-    assert len(callback_data("ñ" * 40).encode()) <= TELEGRAM_CALLBACK_BYTES
-    assert callback_data("ñ" * 40) == "ñ" * 32
-    for lang in LANGS:
-        for reply in every_reply(lang).values():
-            for _, data in (b for row in render_telegram(reply).keyboard for b in row):
-                assert 1 <= len(data.encode()) <= TELEGRAM_CALLBACK_BYTES
-
-
 def test_whatsapp_terminal_and_render() -> None:
     reply = Reply("¿Está a salvo?", (Option("Sí", "yes"), Option("No", "no")))
     assert render_whatsapp(reply) == ["¿Está a salvo?\n1) Sí\n2) No"]
-    assert render_terminal(reply) == "¿Está a salvo?\n1) Sí\n2) No"
     sms = render("sms", [reply, Reply("Gracias.")])
     assert [r.text for r in sms] == ["¿Esta a salvo?\n1) Si\n2) No", "Gracias."]
     assert sms[0].options == reply.options
@@ -184,3 +153,16 @@ def test_a_long_telegram_reply_becomes_whole_messages_with_buttons_on_the_last()
     assert len(parts) == 3 and all(len(p.text) <= 4096 for p in parts)
     assert " ".join(p.text for p in parts) == text
     assert [bool(p.options) for p in parts] == [False, False, True]
+
+
+def test_every_channel_type_says_what_it_is() -> None:
+    """The registry is the one place that knows a channel's nature."""
+    assert {n for n, k in CHANNEL_TYPES.items() if k.pushed} == {"telegram", "sms", "whatsapp"}
+    assert not reachable_by_writing("sms") and not reachable_by_writing("whatsapp")
+    assert all(reachable_by_writing(n) for n in ("telegram", "web", "terminal", "voice"))
+    assert "BAJA" in channel_type("sms").stop_words and not channel_type("telegram").stop_words
+    assert phone_number("sms", "+17135550101") == "+17135550101"
+    assert phone_number("voice", "+17135550101") == "+17135550101"
+    assert phone_number("voice", "anonymous:CA123") is None
+    assert phone_number("telegram", "12345678") is None
+    assert render("nonsense", [Reply("x")]) == [Reply("x")]  # unknown: as written

@@ -1,10 +1,9 @@
-"""Telegram: updates into the inbox (webhook or long polling), outbox rows out through PTB.
+"""Telegram in: updates into the inbox (webhook or long polling).
 
 With HOTLINE_PUBLIC_URL set the bot registers a webhook (with the secret token) and
 `POST /webhooks/telegram` receives updates; without it a getUpdates loop polls, storing each
 update before moving the offset past it. Either way the update is stored first, then
-processed. Private chats only: a group gets one polite refusal. Buttons are inline keyboards
-whose callback data is the option's value (or its number when the value is over 64 bytes).
+processed. Private chats only: a group gets one polite refusal, through the outbox.
 """
 
 from __future__ import annotations
@@ -13,38 +12,25 @@ import asyncio
 import contextlib
 import hmac
 import logging
-import warnings
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any, Final
 
 from fastapi import APIRouter, Request, Response
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    Forbidden,
-    RetryAfter,
-    TelegramError,
-)
-from telegram.ext import Application, ApplicationBuilder
+from telegram import Message, Update
+from telegram.error import TelegramError
 
 from bot import i18n
-from bot.config import Settings
+from bot.channels.common import Services, accept, log_id
 from bot.contacts import find_contact, get_or_create_contact
-from bot.delivery import OptedOutError, RateLimiter, RetryLater
-from bot.errors import ChannelSendError, PermanentSendError
-from bot.models import OutboundMessage, utcnow
-from bot.outbox import Claim
-from bot.render import split_text
+from bot.engine.model import Reply
+from bot.models import utcnow
+from bot.outgoing import queue_replies
 from bot.types import as_lang
 
-from .common import Services, accept, log_id
+from .transport import TelegramTransport
 
 logger = logging.getLogger(__name__)
 
-TEXT_LIMIT: Final = 4096
-CALLBACK_DATA_BYTES: Final = 64
 ALLOWED_UPDATES: Final = ["message", "callback_query"]
 POLL_TIMEOUT: Final = 25
 SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"
@@ -62,20 +48,6 @@ class TelegramInbound:
     private: bool = True
     callback_query_id: str | None = None
     callback_message_id: int | None = None
-
-
-def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
-    """A PTB Application without Updater, pointed at TELEGRAM_API_BASE_URL."""
-    assert settings.telegram_bot_token is not None
-    root = settings.telegram_api_base_url
-    return (
-        ApplicationBuilder()
-        .token(settings.telegram_bot_token.get_secret_value())
-        .base_url(f"{root}/bot{{token}}")
-        .base_file_url(f"{root}/file/bot{{token}}")
-        .updater(None)
-        .build()
-    )
 
 
 def translate(update: Update) -> TelegramInbound | None:
@@ -143,63 +115,6 @@ def _media(message: Message) -> list[dict[str, str]]:
 
 def _clean(payload: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in payload.items() if v not in (None, "", [])}
-
-
-def keyboard(options: list[dict[str, str]]) -> InlineKeyboardMarkup | None:
-    """One button per row; callback data is the value, or the option's number if too long."""
-    if not options:
-        return None
-    rows = []
-    for number, option in enumerate(options, start=1):
-        value = option.get("value") or option.get("label") or str(number)
-        if len(value.encode("utf-8")) > CALLBACK_DATA_BYTES:
-            value = str(number)
-        rows.append([InlineKeyboardButton(option.get("label") or value, callback_data=value)])
-    return InlineKeyboardMarkup(rows)
-
-
-class TelegramTransport:
-    """Sends outbox rows with the PTB bot: ~30 messages/s overall, 1/s per chat."""
-
-    name: str = "telegram"
-    channels: tuple[str, ...] = ("telegram",)
-    batch: int = 30
-
-    def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
-        self.application = application
-        self.limiter = RateLimiter(rate=30.0, per_key=1.0, burst=3, overall_burst=30)
-        self.ready = False
-
-    def rate_key(self, claim: Claim, address: str) -> str:
-        """Per-chat limit."""
-        return address
-
-    async def send(self, claim: Claim, address: str) -> str | None:
-        """Send the text (split at 4096) with the buttons on the last piece."""
-        parts = split_text(claim.text, TEXT_LIMIT)
-        sent: Message | None = None
-        try:
-            for index, part in enumerate(parts):
-                markup = keyboard(claim.options) if index == len(parts) - 1 else None
-                sent = await self.application.bot.send_message(
-                    chat_id=int(address), text=part, reply_markup=markup
-                )
-        except RetryAfter as exc:
-            raise RetryLater(_seconds(exc)) from None
-        except Forbidden:  # the person blocked the bot: an opt-out until they write again
-            raise OptedOutError("telegram: blocked by the user") from None
-        except (BadRequest, ChatMigrated) as exc:
-            raise PermanentSendError(f"telegram: {type(exc).__name__}") from None
-        except TelegramError as exc:
-            raise ChannelSendError(f"telegram: {type(exc).__name__}") from None
-        return str(sent.message_id) if sent is not None else None
-
-
-def _seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class TelegramChannel:
@@ -308,15 +223,12 @@ class TelegramChannel:
                 return
             contact = get_or_create_contact(session, "telegram", inbound.chat_id, now, lang)
             assert contact.id is not None
-            session.add(
-                OutboundMessage(
-                    contact_id=contact.id,
-                    channel="telegram",
-                    created_at=now,
-                    updated_at=now,
-                    next_attempt_at=now,
-                    text=i18n.t("channel.telegram.private_only", lang),
-                )
+            queue_replies(
+                session,
+                contact_id=contact.id,
+                channel="telegram",
+                replies=[Reply(i18n.t("channel.telegram.private_only", lang))],
+                now=now,
             )
 
     async def _answer_button(self, inbound: TelegramInbound) -> None:

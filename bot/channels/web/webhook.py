@@ -3,8 +3,9 @@
 The browser keeps a random session id (localStorage). `POST /chat/messages` stores a
 message in the inbox (idempotent on the browser's own message id, scoped to the session)
 before answering 202; `GET /chat/messages?session=…&after=…` returns the replies with a
-higher id, bot and staff alike, and marks them delivered. The page is plain HTML and a
-little JavaScript, Spanish by default, and may be embedded in other sites.
+higher id, bot and staff alike, and marks them delivered (`bot.outbox.mark_delivered`).
+The page is plain HTML and a little JavaScript, Spanish by default, and may be embedded
+in other sites.
 """
 
 from __future__ import annotations
@@ -23,16 +24,15 @@ from typing import Any, Final
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
-from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot import i18n
+from bot.channels.common import Services, accept
 from bot.contacts import find_contact
 from bot.db import Database
 from bot.models import OutboundMessage, OutboundStatus, utcnow
+from bot.outbox import mark_delivered
 from bot.types import Lang, as_lang
-
-from .common import Services, accept
 
 logger = logging.getLogger(__name__)
 
@@ -81,13 +81,9 @@ def replies_after(
             .order_by(col(OutboundMessage.id))
             .limit(limit)
         ).all()
-        fresh = [r.id for r in rows if r.status == OutboundStatus.pending]
-        if fresh:
-            session.execute(
-                update(OutboundMessage)
-                .where(col(OutboundMessage.id).in_(fresh))
-                .values(status=OutboundStatus.delivered, sent_at=now, updated_at=now)
-            )
+        mark_delivered(
+            session, [r.id for r in rows if r.id is not None and r.status == "pending"], now=now
+        )
         return [{"id": r.id, "text": r.text, "options": r.options or []} for r in rows]
 
 

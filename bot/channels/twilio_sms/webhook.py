@@ -1,10 +1,10 @@
-"""Twilio SMS and WhatsApp: signed webhooks into the inbox, outbox rows out through REST.
+"""SMS and WhatsApp in: signed Twilio Messaging webhooks into the inbox.
 
 Every webhook is checked against `X-Twilio-Signature` for HOTLINE_PUBLIC_URL + path (+ query)
 before its form is read; without a public URL (local mode) the endpoints refuse with 403.
 Inbound messages are answered with empty TwiML: replies go through the outbox and the REST
-client, with a status callback that moves the row's status forward. Single-word STOP/START/
-HELP keywords (English and Spanish) are handled by the channel in the storing transaction.
+client. Single-word STOP/START/HELP keywords (English and Spanish, the channel type's
+words) are handled in the storing transaction, their confirmations queued like any reply.
 """
 
 from __future__ import annotations
@@ -17,42 +17,29 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Literal
 
-import requests
 from fastapi import APIRouter, Request, Response
 from sqlmodel import Session
 from starlette.datastructures import FormData
-from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.request_validator import RequestValidator
-from twilio.rest import Client
 
 from bot import i18n
-from bot.config import Settings
+from bot.channels.common import Services, accept, twilio_signed
+from bot.channels.registry import channel_type
 from bot.contacts import find_contact, get_or_create_contact, set_opted_out
-from bot.delivery import OptedOutError, RateLimiter, RetryLater
-from bot.errors import ChannelSendError, PermanentSendError
-from bot.models import InboundMessage, InboundStatus, OutboundMessage, utcnow
-from bot.outbox import OPT_OUT_NOTICE, Claim, record_status
+from bot.engine.model import Reply
+from bot.models import InboundMessage, InboundStatus, utcnow
+from bot.outbox import OPT_OUT_NOTICE, record_status
+from bot.outgoing import queue_replies
 from bot.types import as_lang
 
-from .common import Services, accept
+from .transport import STATUS_PATH
 
 logger = logging.getLogger(__name__)
 
 SMS_PATH: Final = "/webhooks/twilio/sms"
-STATUS_PATH: Final = "/webhooks/twilio/status"
-BODY_LIMIT: Final = 1600
 EMPTY_TWIML: Final = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
-OPTED_OUT_CODE: Final = 21610
-STOP_WORDS: Final = frozenset(
-    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ALTO", "PARAR", "BAJA"}
-)
 SPANISH_WORDS: Final = frozenset({"ALTO", "PARAR", "BAJA", "ALTA", "AYUDA"})
-START_WORDS: Final = frozenset({"START", "ALTA", "UNSTOP", "YES"})
-HELP_WORDS: Final = frozenset({"HELP", "AYUDA", "INFO"})
 # Twilio's opt-in words that are also ordinary answers to a yes/no question.
 ANSWER_WORDS: Final = frozenset({"YES"})
-# Keywords Twilio itself answers on SMS long codes: we stay quiet there to avoid two replies.
 # Words Twilio itself answers on an SMS long code (its own confirmation goes out).
 TWILIO_ANSWERS: Final = frozenset(
     {"START", "UNSTOP", "YES", "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
@@ -71,13 +58,18 @@ class TwilioInbound:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-def keyword(text: str) -> tuple[Keyword, str] | None:
+def keyword(text: str, channel: str = "sms") -> tuple[Keyword, str] | None:
     """The opt-out keyword a single-word message is (any case, accents ignored), if any."""
+    kind_of = channel_type(channel)
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     word = re.sub(r"[\s.!?¡¿,;:]+", "", folded).upper()
     if not re.fullmatch(r"[A-Z]{2,12}", word) or len(text.split()) != 1:
         return None
-    for kind, words in (("stop", STOP_WORDS), ("start", START_WORDS), ("help", HELP_WORDS)):
+    for kind, words in (
+        ("stop", kind_of.stop_words),
+        ("start", kind_of.start_words),
+        ("help", kind_of.help_words),
+    ):
         if word in words:
             return kind, word  # type: ignore[return-value]
     return None
@@ -164,89 +156,15 @@ def _reply(
     kind: str = "reply",
 ) -> None:
     assert contact_id is not None
-    session.add(
-        OutboundMessage(
-            contact_id=contact_id,
-            channel=message.channel,
-            inbound_id=message.id,
-            seq=0,
-            text=text,
-            created_at=now,
-            next_attempt_at=now,
-            updated_at=now,
-            kind=kind,
-        )
+    queue_replies(
+        session,
+        contact_id=contact_id,
+        channel=message.channel,
+        replies=[Reply(text)],
+        now=now,
+        inbound_id=message.id,
+        kind=kind,
     )
-
-
-class TwilioTransport:
-    """Sends outbox rows with the Twilio REST client, about one message per second."""
-
-    name: str = "twilio"
-    channels: tuple[str, ...] = ("sms", "whatsapp")
-    batch: int = 3
-
-    def __init__(self, settings: Settings) -> None:
-        assert settings.twilio_account_sid and settings.twilio_auth_token
-        self.client = Client(
-            settings.twilio_account_sid,
-            settings.twilio_auth_token.get_secret_value(),
-            http_client=TwilioHttpClient(timeout=15),
-        )
-        self.client.api.base_url = settings.twilio_api_base_url  # the REST root (fake in tests)
-        self.sender_id = settings.twilio_from_number or ""
-        self.public_url = settings.public_url
-        self.limiter = RateLimiter(rate=1.0, per_key=1.0)
-        self.ready = True
-
-    def rate_key(self, claim: Claim, address: str) -> str:
-        """One budget per sending number."""
-        return self.sender_id
-
-    async def send(self, claim: Claim, address: str) -> str | None:
-        """Create the message(s) through the REST API; return the last message's sid."""
-        return await asyncio.to_thread(self._send, claim, address)
-
-    def _send(self, claim: Claim, address: str) -> str | None:
-        whatsapp = claim.channel == "whatsapp"
-        options: dict[str, Any] = {"to": f"whatsapp:{address}" if whatsapp else address}
-        if self.sender_id.startswith("MG"):
-            options["messaging_service_sid"] = self.sender_id
-        else:
-            number = self.sender_id.removeprefix("whatsapp:")
-            options["from_"] = f"whatsapp:{number}" if whatsapp else number
-        if self.public_url:
-            options["status_callback"] = f"{self.public_url}{STATUS_PATH}?o={claim.id}"
-        sid = None
-        try:
-            for start in range(0, max(len(claim.text), 1), BODY_LIMIT):
-                body = claim.text[start : start + BODY_LIMIT]
-                sid = self.client.messages.create(body=body, **options).sid
-        except TwilioRestException as exc:
-            if exc.code == OPTED_OUT_CODE:
-                raise OptedOutError("twilio 21610: recipient opted out") from None
-            if exc.status == 429:
-                raise RetryLater(5.0) from None
-            if exc.status >= 500 or exc.status in (401, 403):
-                raise ChannelSendError(f"twilio HTTP {exc.status}") from None
-            raise PermanentSendError(f"twilio error {exc.code} (HTTP {exc.status})") from None
-        except (TwilioException, requests.RequestException) as exc:
-            raise ChannelSendError(f"twilio: {type(exc).__name__}") from None
-        return sid
-
-
-def _signed(services: Services, request: Request, form: FormData) -> bool:
-    settings = services.settings
-    token = settings.twilio_auth_token
-    signature = request.headers.get("X-Twilio-Signature", "")
-    if token is None or not settings.public_url or not signature:
-        return False
-    if any(not isinstance(value, str) for _, value in form.multi_items()):
-        return False
-    url = settings.public_url + request.url.path
-    if request.url.query:
-        url += "?" + request.url.query
-    return bool(RequestValidator(token.get_secret_value()).validate(url, form, signature))
 
 
 def router(services: Services) -> APIRouter:
@@ -258,14 +176,14 @@ def router(services: Services) -> APIRouter:
     async def twilio_message(request: Request) -> Response:
         """Store an SMS/WhatsApp message, then answer empty TwiML (403 if not signed)."""
         form = await request.form()
-        if not _signed(services, request, form):
+        if not twilio_signed(services, request, form):
             metrics.webhook_rejected.labels(channel="twilio", reason="signature").inc()
             return Response(status_code=403)
         inbound = translate(form)
         if inbound is None:
             metrics.webhook_rejected.labels(channel="twilio", reason="malformed").inc()
             return Response(status_code=400)
-        found = keyword(inbound.text)
+        found = keyword(inbound.text, inbound.channel)
         extra = (lambda s, i: handle_keyword(s, i, found)) if found else None
         try:
             await accept(
@@ -286,7 +204,7 @@ def router(services: Services) -> APIRouter:
     async def twilio_status(request: Request) -> Response:
         """Record a delivery status on the outbox row, forward only (403 if not signed)."""
         form = await request.form()
-        if not _signed(services, request, form):
+        if not twilio_signed(services, request, form):
             metrics.webhook_rejected.labels(channel="twilio", reason="signature").inc()
             return Response(status_code=403)
         sid, status = str(form.get("MessageSid") or ""), str(form.get("MessageStatus") or "")

@@ -1,0 +1,1 @@
+"""Telegram: a pushed channel on the Bot API (PTB), private chats only."""

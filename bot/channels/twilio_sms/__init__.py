@@ -1,0 +1,1 @@
+"""SMS and WhatsApp through Twilio Messaging: two channel types on one provider webhook."""

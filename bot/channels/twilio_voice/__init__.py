@@ -1,0 +1,1 @@
+"""The 24-hour phone line: Twilio Programmable Voice on the same flows as the chat."""

@@ -1,0 +1,58 @@
+"""Voicemails for staff: fetched from Twilio by the service, never linked to.
+
+A recording is known by its sid only (`RE` + 32 hex digits, kept on the case's `voicemail`
+event). The audio is fetched from under TWILIO_API_BASE_URL — never from a URL taken from a
+request — with the account's credentials, capped in size, and handed to the staff member's
+browser by the service, so staff never see a Twilio URL or credential.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+import httpx
+
+from bot.config import Settings
+from bot.errors import ChannelSendError
+
+RECORDING_SID: Final = re.compile(r"^RE[0-9a-fA-F]{32}$")
+MAX_BYTES: Final = 10 * 1024 * 1024  # two minutes of MP3 is about 1 MB
+TIMEOUT: Final = 15.0
+
+
+class RecordingUnavailable(ChannelSendError):
+    """Twilio is not configured, the recording is gone, too large, or Twilio is away."""
+
+
+def recording_url(settings: Settings, sid: str) -> str:
+    """Where the service fetches the recording's MP3 (under the configured API root)."""
+    if not RECORDING_SID.match(sid) or not settings.twilio_account_sid:
+        raise RecordingUnavailable("not a recording sid, or Twilio is not configured")
+    account = settings.twilio_account_sid
+    return f"{settings.twilio_api_base_url}/2010-04-01/Accounts/{account}/Recordings/{sid}.mp3"
+
+
+def fetch_recording(settings: Settings, sid: str, *, max_bytes: int = MAX_BYTES) -> bytes:
+    """The recording's audio (MP3), read up to `max_bytes`."""
+    url = recording_url(settings, sid)
+    token = settings.twilio_auth_token
+    assert settings.twilio_account_sid and token is not None
+    auth = (settings.twilio_account_sid, token.get_secret_value())
+    try:
+        with (
+            httpx.Client(timeout=TIMEOUT, follow_redirects=False) as client,
+            client.stream("GET", url, auth=auth) as response,
+        ):
+            if response.status_code != 200:
+                raise RecordingUnavailable(f"twilio HTTP {response.status_code}")
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise RecordingUnavailable("recording over the size cap")
+                chunks.append(chunk)
+            return b"".join(chunks)
+    except httpx.HTTPError as exc:
+        raise RecordingUnavailable(f"twilio: {type(exc).__name__}") from None
