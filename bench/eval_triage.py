@@ -1,14 +1,14 @@
 """Evaluation: how well triage generalises to people whose messages it never saw.
 
-Leave-one-author-out: for each of the six authors of ``tests/data/authors``, a model is
-trained on the other five and the old set (with the committed model's settings) and
+Leave-one-author-out: for each author of ``tests/data/authors``, a model is
+trained on the other authors and the old set (with the committed model's settings) and
 reads the held-out author's 260 messages. With ``--blind``, the committed model (trained
-on all six and the old set) reads the frozen blind set once. For each: intent accuracy
+on all authors and the old set) reads the frozen blind set. For each: intent accuracy
 (overall and per intent), critical recall and precision, priority within one level, desk
 accuracy (``bot.routing.extract_location`` → ``route``; a message naming no U.S. place
 must choose no desk), all with 95 % Wilson intervals, and the worst author.
 
-    .venv/bin/python bench/eval_triage.py            # leave-one-author-out (≈ 30 s)
+    .venv/bin/python bench/eval_triage.py            # leave-one-author-out (≈ 45 s)
     .venv/bin/python bench/eval_triage.py --blind    # and the blind set: run once, at the end
 """
 

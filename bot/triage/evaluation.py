@@ -181,7 +181,7 @@ def leave_one_author_out(
         exs, vs = [p[0] for p in part], [p[1] for p in part]
         reports.append(report(author, exs, vs, _desks(exs, vs, desk_of)))
     exs = [h.example for h in held]
-    reports.append(report("all six (pooled)", exs, verdicts, _desks(exs, verdicts, desk_of)))
+    reports.append(report("all authors (pooled)", exs, verdicts, _desks(exs, verdicts, desk_of)))
     return reports
 
 

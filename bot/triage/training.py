@@ -3,7 +3,7 @@
 Deterministic: examples are sorted, the solver (L-BFGS) has no randomness, and the output
 depends only on the labelled files and the vocabulary, whose SHA-256 the model records.
 
-1. Leave-one-author-out: for each of the six authors, fit on the other five and the old
+1. Leave-one-author-out: for each author, fit on the other authors and the old
    set, and read the held-out author's messages with that model.
 2. From those held-out readings choose the calibration temperatures (least log-loss), the
    probability above which a message is critical (best F3 over the pooled held-out
@@ -68,7 +68,7 @@ class Example:
 
 
 def training_files() -> list[Path]:
-    """The labelled files a model is trained on: the six author sets and the old set."""
+    """The labelled files a model is trained on: the author sets and the old set."""
     return [*sorted(AUTHORS_DIR.glob("*.jsonl")), OLD_SET]
 
 
@@ -206,6 +206,10 @@ def decide_all(held: Sequence[HeldOut], settings: Settings) -> list[Triage]:
 
 
 def _temperature(held: Sequence[HeldOut]) -> float:
+    # Folds may know different (intent, priority) pairs: a pair one fold never saw in
+    # training gets no probability there, so logits are laid out on the union of classes.
+    union = sorted({c for h in held if h.reading.model for c in h.reading.model.classes})
+    column = {c: i for i, c in enumerate(union)}
     rows = []
     gold = []
     for h in held:
@@ -214,8 +218,10 @@ def _temperature(held: Sequence[HeldOut]) -> float:
             continue
         pair = (h.example.intent, h.example.priority)
         if pair in scores.classes:
-            rows.append(scores.logits)
-            gold.append(scores.classes.index(pair))
+            row = np.full(len(union), -1e9)
+            row[[column[c] for c in scores.classes]] = scores.logits
+            rows.append(row)
+            gold.append(column[pair])
     z = np.asarray(rows, dtype=np.float64)
     y = np.asarray(gold)
 

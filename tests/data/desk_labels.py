@@ -19,6 +19,8 @@ from pathlib import Path
 import zipcodes
 
 ROOT = Path(__file__).resolve().parents[2]
+# Unincorporated places with no ZIP of their own: their county, from the county's own pages.
+COUNTY_OF = {"Three Points, AZ": "pima county"}
 
 
 def _jurisdictions() -> tuple[dict[str, str], dict[tuple[str, str], str]]:
@@ -43,7 +45,16 @@ def desk_for(place: str) -> str | None:
     found = []
     for spelling in (city, city.replace("Saint ", "St. "), city.title()):
         found = found or zipcodes.filter_by(city=spelling, state=state)
+    if not found:  # a town the Postal Service knows as another name of a ZIP ("Tigard")
+        wanted = city.upper()
+        found = [
+            z
+            for z in zipcodes.filter_by(state=state)
+            if wanted in (c.upper() for c in z.get("acceptable_cities") or [])
+        ]
     counties = Counter(z["county"].lower() for z in found if z.get("county"))
+    if place in COUNTY_OF:
+        counties = Counter({COUNTY_OF[place]: 1})
     if counties:
         county = counties.most_common(1)[0][0]
         if (state, county) in by_county:

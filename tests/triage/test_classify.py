@@ -207,7 +207,7 @@ def test_low_confidence_is_flagged_for_review() -> None:
     """An unclear message is flagged; a clear one is not."""
     clear = classify("la migra está aquí ahorita, estamos escondidos")
     assert not clear.needs_review and clear.confidence > 0.9
-    unclear = classify("oiga y lo de la otra vez")
+    unclear = classify("es que mire lo que pasa es que")
     assert unclear.needs_review, unclear
     assert any("staff check" in r for r in unclear.reasons)
 

@@ -28,13 +28,13 @@ BLIND_SHA256 = {
 }
 NOW = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
 
-# (pooled over the six authors, worst single author); measured 2026-11-30 minus a margin.
+# (pooled over the ten authors, worst single author); measured 2026-11-30 minus a margin.
 FLOORS = {
-    "intent": (0.875, 0.84),  # measured 89.7 % / 86.5 %; bar 95 %: not met
-    "critical_recall": (0.95, 0.92),  # measured 96.8 % / 94.3 %; bar 98 %: not met
-    "critical_precision": (0.76, 0.69),  # measured 78.7 % / 72.0 %; bar 90 %: not met
-    "within_one": (0.97, 0.94),  # measured 97.4 % / 96.2 %; bar 97 %: met pooled, not worst
-    "desk": (0.85, 0.76),  # measured 86.9 % / 78.5 % (bot.routing); bar 97 %: not met
+    "intent": (0.91, 0.85),  # measured 92.9 % / 87.3 %; bar 95 %: not met
+    "critical_recall": (0.96, 0.92),  # measured 97.6 % / 94.3 %; bar 98 %: not met
+    "critical_precision": (0.75, 0.68),  # measured 77.6 % / 70.5 %; bar 90 %: not met
+    "within_one": (0.96, 0.92),  # measured 96.9 % / 94.2 %; bar 97 %: not met
+    "desk": (0.85, 0.76),  # measured 86.7 % / 78.5 % (bot.routing); bar 97 %: not met
 }
 
 
@@ -61,7 +61,7 @@ def test_wilson_interval() -> None:
 
 @pytest.fixture(scope="module")
 def loao() -> list[Report]:
-    """Leave-one-author-out with the committed model's settings (≈ 30 s: six fits)."""
+    """Leave-one-author-out with the committed model's settings (≈ 40 s: ten fits)."""
     clf = Classifier(load_vocabulary(), load_rules(), default_classifier().model)
     assert clf.model is not None
     desk_of = desk_chooser(extract_location, route, NOW)
@@ -72,7 +72,7 @@ def loao() -> list[Report]:
 def test_leave_one_author_out_floors(loao: list[Report], figure: str) -> None:
     pooled_floor, worst_floor = FLOORS[figure]
     *authors, pooled = loao
-    assert len(authors) == 6
+    assert len(authors) >= 6  # at least six independent authors (issue 10)
 
     def value(rep: Report) -> float:
         rate: Rate | None = getattr(rep, figure)
