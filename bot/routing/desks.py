@@ -1,14 +1,17 @@
 """Desks: the consulate desks, their business hours, capacity and jurisdictions.
 
-Built from ``data/routing/`` (``desks.csv``, ``jurisdiction.csv``, ``desk_settings.yaml``)
-and validated at load: every U.S. state, DC and PR is covered, no county is claimed by
-two desks, every desk id is known. A mistake raises ``DeskDataError`` naming the file,
-the row and the reason.
+Built from ``data/routing/`` (``desks.csv``, ``jurisdiction.csv``, ``desk_settings.yaml``,
+which may also give a desk an ``on_duty_phone``: the number the phone line rings when a
+caller asks for a person while the desk is open) and validated at load: every U.S. state,
+DC and PR is covered, no county is claimed by two desks, every desk id is known. A mistake
+raises ``DeskDataError`` naming the file, the row and the reason.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -16,12 +19,15 @@ from pathlib import Path
 from typing import Final
 from zoneinfo import ZoneInfo
 
+import yaml
+
 from bot.errors import DeskDataError as DeskDataError  # re-exported for routing callers
 from bot.routing.geo import km
 
 DATA_DIR: Final = Path(__file__).resolve().parents[2] / "data" / "routing"
 CENTRAL: Final = "central"
 WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_US_PHONE: Final = re.compile(r"^\+1[2-9][0-9]{9}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +75,7 @@ class Desk:
     hours: WeeklyHours
     critical_capacity: int
     is_central: bool
+    on_duty_phone: str | None = None  # rung by the phone line while the desk is open
 
     def is_open(self, now: datetime) -> bool:
         """Whether the desk is open at ``now`` (aware), in its own time zone."""
@@ -133,7 +140,33 @@ class DeskDirectory:
 def _load(data_dir: Path) -> DeskDirectory:
     from bot.routing.deskdata import build_directory
 
-    return build_directory(data_dir)
+    directory = build_directory(data_dir)
+    phones = _on_duty_phones(data_dir / "desk_settings.yaml")
+    if not phones:
+        return directory
+    desks = {
+        desk_id: dataclasses.replace(desk, on_duty_phone=phones.get(desk_id))
+        for desk_id, desk in directory.desks.items()
+    }
+    return dataclasses.replace(directory, desks=desks)
+
+
+def _on_duty_phones(path: Path) -> dict[str, str]:
+    """``desks.<id>.on_duty_phone`` (a +1 number; spaces, dashes and dots allowed)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:  # build_directory has reported it already
+        raise DeskDataError(path, 0, f"cannot read: {exc}") from exc
+    found: dict[str, str] = {}
+    for desk_id, values in ((data.get("desks") if isinstance(data, dict) else None) or {}).items():
+        raw = values.get("on_duty_phone") if isinstance(values, dict) else None
+        if raw is None:
+            continue
+        number = re.sub(r"[\s().-]", "", str(raw))
+        if not _US_PHONE.match(number):
+            raise DeskDataError(path, 0, f"{desk_id}: on_duty_phone must be a +1 number")
+        found[str(desk_id)] = number
+    return found
 
 
 def load_desks(path: Path | None = None) -> DeskDirectory:

@@ -11,8 +11,11 @@ Which of several same-named cities a bare name means (``Entry.default``):
 2. else the city with the most ZIP codes if it has at least 3 and twice as many as the next
    ("Columbus" → Columbus, OH);
 3. else, when every candidate is served by the same desk, the largest of them;
-4. else none: the name alone is too ambiguous ("Springfield": IL 38 ZIPs, MA 21, MO 16),
-   and the caller asks the person. A state named in the text settles it ("springfield mo").
+4. else the town most likely meant by someone writing to a Mexican consulate: its ZIP codes
+   × its state's Mexican-born population (``MEXICAN_BORN``), when that weighs at least twice
+   the next ("Springfield" → IL over MA and MO, "Delano" → CA over MN, "Buckeye" → AZ);
+5. else none: the name alone is too ambiguous, and the caller asks the person. A state
+   named in the text settles it ("springfield mo").
 """
 
 from __future__ import annotations
@@ -40,6 +43,16 @@ BIG_ZIPS: Final = 8
 FUZZY_ZIPS: Final = 10
 """Misspellings are corrected only towards cities this big, consulate cities and states."""
 _DOMINANT_ZIPS: Final = 3
+# Mexican-born residents by state, thousands, rounded (U.S. Census Bureau, American
+# Community Survey 2019 1-year, table B05006): which same-named town a person likely means.
+MEXICAN_BORN: Final[Mapping[str, int]] = {
+    "CA": 3900, "TX": 2500, "IL": 620, "AZ": 480, "WA": 260, "FL": 250, "GA": 240,
+    "CO": 230, "NC": 230, "NY": 220, "NV": 220, "NJ": 180, "OR": 120, "NM": 110, "UT": 100,
+    "OK": 90, "IN": 90, "KS": 80, "MI": 70, "TN": 70, "SC": 60, "MN": 60, "WI": 60,
+    "AR": 50, "NE": 50, "ID": 50, "PA": 50, "VA": 50, "MD": 40, "AL": 40, "MO": 40,
+    "OH": 40, "KY": 30, "IA": 30, "LA": 30, "MA": 20, "CT": 20, "MS": 20,
+}  # fmt: skip
+_OTHER_STATES: Final = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +123,14 @@ def _default(
     if top.zips >= _DOMINANT_ZIPS and top.zips >= 2 * places[1].zips:
         return top
     served = {desks.desk_for(p.state, p.county, p.lat, p.lon) for p in places}
-    return top if len(served) == 1 and None not in served else None
+    if len(served) == 1 and None not in served:
+        return top
+    likely = sorted(places, key=_weight, reverse=True)
+    return likely[0] if _weight(likely[0]) >= 2 * _weight(likely[1]) else None
+
+
+def _weight(place: CityPlace) -> int:
+    return max(place.zips, 1) * MEXICAN_BORN.get(place.state, _OTHER_STATES)
 
 
 def _kind(key: str, words: Words, data: PlaceData, never: frozenset[str]) -> Kind:

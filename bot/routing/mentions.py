@@ -125,7 +125,7 @@ def _accept_us(e: Entry, ctx: Context, zips: int, *, big: bool = False) -> bool:
     if e.kind == "plain":
         if big or ctx.whole or ctx.direction or ctx.locative or ctx.motion:
             return True
-        return bool(ctx.prep) and (zips >= 3 or ctx.origin)
+        return bool(ctx.prep) and (zips >= 3 or ctx.origin or ctx.capitalised)
     placed = ctx.locative or ctx.whole
     if big and e.kind == "word":
         if ctx.whole or (ctx.capitalised and not ctx.initial):

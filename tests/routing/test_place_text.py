@@ -34,8 +34,15 @@ def test_extract_city_with_its_state(text: str, desk: str, state: str) -> None:
 
 
 def test_extract_ambiguous_city_without_state() -> None:
-    # Springfield: IL 38 ZIPs, MA 21, MO 16 — no clear winner, different desks: give up.
-    assert extract_location("la migra está en Springfield") is None
+    # Clinton: a town in a dozen states, none clearly the one a person writing to a Mexican
+    # consulate means — different desks: give up (the flow asks for the place).
+    assert extract_location("la migra está en Clinton") is None
+    # Springfield: IL 38 ZIPs, MA 21, MO 16 — weighed by where Mexican-born people live,
+    # Illinois.
+    springfield = extract_location("la migra está en Springfield")
+    assert springfield is not None and springfield.state == "IL"
+    delano = extract_location("AKI EN DELANO ESTA LA MIGRA")
+    assert delano is not None and (delano.state, delano.desk_id) == ("CA", "fresno")
     # A consulate's own city wins; a much larger namesake wins with medium confidence.
     douglas = extract_location("estoy en Douglas")
     assert douglas is not None and (douglas.desk_id, douglas.state) == ("douglas", "AZ")

@@ -34,7 +34,7 @@ FLOORS = {
     "critical_recall": (0.96, 0.92),  # measured 97.6 % / 94.3 %; bar 98 %: not met
     "critical_precision": (0.75, 0.68),  # measured 77.6 % / 70.5 %; bar 90 %: not met
     "within_one": (0.96, 0.92),  # measured 96.9 % / 94.2 %; bar 97 %: not met
-    "desk": (0.85, 0.76),  # measured 86.7 % / 78.5 % (bot.routing); bar 97 %: not met
+    "desk": (0.875, 0.79),  # measured 89.1 % / 81.9 % (bot.routing); bar 97 %: not met
 }
 
 
