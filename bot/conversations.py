@@ -96,7 +96,12 @@ def hints_for(text: str) -> Hints:
     location = extract_location(text)
     if location is not None:
         prefill["location"] = location.label
-    return Hints(intent=triage.intent, priority=triage.priority, prefill=prefill)
+    return Hints(
+        intent=triage.intent,
+        priority=triage.priority,
+        prefill=prefill,
+        sure=not triage.needs_review,
+    )
 
 
 class Hotline:

@@ -270,7 +270,13 @@ def _privacy(turn: Turn, kind: str) -> None:
             walk.enter(turn, spec, turn.state.step)
     elif said == "no":
         turn.say(keys.PRIVACY_DECLINED)
-        turn.menu(keys.MENU_AGAIN)
+        turn.replies.append(prompts.menu(turn.flows.catalog, turn.lang, keys.MENU_AGAIN))
+        # Nothing of theirs is kept; a "sí" next still resumes the report, anything else
+        # is read as a new message (see PRIVACY_LATER).
+        if kind == "privacy" and turn.state.flow:
+            turn.update(pending=PRIVACY_LATER, misses=0)
+        else:
+            turn.go_idle()
     else:
         if len(turn.norm.split()) >= 3:  # they told their story instead: keep it
             said_before = turn.state.answers.get("text")

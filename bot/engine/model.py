@@ -51,6 +51,7 @@ class Hints:
     intent: Intent
     priority: Priority
     prefill: Mapping[str, object] = field(default_factory=dict)
+    sure: bool = True  # False: the classifier asks staff to review its reading
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from typing import Any, Final
 from bot.engine import commands, keys, prompts, walk
 from bot.engine.extract import danger, guess_intent, prefill
 from bot.engine.flows import Flows
-from bot.engine.match import match_choice, option_number
+from bot.engine.match import match_choice, option_number, parse_yes_no
 from bot.engine.model import (
     AttachEvidence,
     Context,
@@ -45,6 +45,7 @@ THANKS: Final = words(
     "thank you so much, ty, grax, dios le bendiga, god bless"
 )
 _MENU_WORDS: Final = 4  # longer messages are read as free text, not as a menu pick
+_SHORT: Final = 2  # a message this short is a word or two, rarely a report
 
 
 def advance(flows: Flows, state: ConversationState, inbound: Inbound, ctx: Context) -> Step:
@@ -175,7 +176,13 @@ def _idle(turn: Turn, first: bool, expired: bool) -> None:
     if chosen is None and (norm in GREETINGS or (count == 1 and expired)):
         turn.menu(keys.MENU_GREETING if first or not expired else keys.EXPIRED)
         return
+    if chosen is None and count <= _SHORT and parse_yes_no(norm) is not None:
+        # "sí", "no", "ok" with nothing to answer: no report starts from a bare yes or no
+        turn.menu(keys.MENU_GREETING if first else keys.MENU_UNCLEAR)
+        return
     hints = None if explicit else _classify(turn)
+    if hints is not None and not hints.sure and count <= _SHORT:
+        hints = None  # a word or two the classifier is unsure of: let the person choose
     critical = hints is not None and hints.priority == "critical"
     if critical and not turn.replies:
         turn.say(keys.EMERGENCY)

@@ -14,6 +14,7 @@ from bot.engine import (
     Media,
     SaveReport,
 )
+from bot.conversations import hints_for
 from bot.i18n import t
 from tests.engine.support import NOW, REF, Talk, accepted, flows, send, texts, values
 
@@ -207,8 +208,20 @@ def test_privacy_notice_before_a_report_and_decline_stores_nothing() -> None:
     assert "90" in notice.replies[-1].text and "BORRAR" in notice.replies[-1].text
     declined = talk.say("no")
     assert t("privacy.declined", "es") in texts(declined.replies)
-    assert declined.state.flow is None and not declined.state.privacy_accepted
-    assert not talk.effects()
+    assert values(declined.replies[-1])[0] == "raid"  # the menu, to choose anything else
+    assert not declined.state.privacy_accepted and not talk.effects()
+    # A "sí" right after still resumes the report; anything else is a new message.
+    again = Talk(state=declined.state).say("sí")
+    assert again.state.privacy_accepted and again.state.step == "who"
+    other = Talk(state=declined.state).say("3")
+    assert other.state.flow == "harassment" and not other.state.privacy_accepted
+
+
+def test_a_bare_yes_or_no_at_the_menu_starts_no_report() -> None:
+    for word in ("si", "no", "ok", "sí claro"):
+        result = send(accepted(), word, classify=hints_for)
+        assert result.state.flow is None, word
+        assert values(result.replies[-1])[0] == "raid", word
 
 
 def test_safety_question_comes_before_the_privacy_notice() -> None:
