@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
+from bot.conversations import hints_for
 from bot.engine import (
     AttachEvidence,
     ConversationState,
     Media,
     SaveReport,
 )
-from bot.conversations import hints_for
 from bot.i18n import t
 from tests.engine.support import NOW, REF, Talk, accepted, flows, send, texts, values
 
