@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")
 
 
 class Settings(BaseSettings):
@@ -148,6 +149,20 @@ class Settings(BaseSettings):
         default="https://api.twilio.com",
         validation_alias=AliasChoices("TWILIO_API_BASE_URL", "twilio_api_base_url"),
     )
+    twilio_whatsapp_template_es: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TWILIO_WHATSAPP_TEMPLATE_ES", "twilio_whatsapp_template_es"),
+    )
+    twilio_whatsapp_template_en: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TWILIO_WHATSAPP_TEMPLATE_EN", "twilio_whatsapp_template_en"),
+    )
+    media_max_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        gt=0,
+        le=100 * 1024 * 1024,
+        validation_alias=AliasChoices("HOTLINE_MEDIA_MAX_BYTES", "media_max_bytes"),
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -166,6 +181,15 @@ class Settings(BaseSettings):
         if not re.match(r"^https?://[^\s/]+", value):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
+
+    @field_validator("twilio_whatsapp_template_es", "twilio_whatsapp_template_en")
+    @classmethod
+    def _content_sid(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not _CONTENT_SID.match(value):
+            raise ValueError("must be a Content SID: HX followed by 32 hex digits")
+        return value
 
     @field_validator("log_level")
     @classmethod
@@ -227,6 +251,12 @@ class Settings(BaseSettings):
     @property
     def twilio_enabled(self) -> bool:
         return self.twilio_account_sid is not None
+
+    def whatsapp_template(self, lang: str) -> str | None:
+        """The approved WhatsApp template (Content SID) for a language, if configured."""
+        return (
+            self.twilio_whatsapp_template_en if lang == "en" else self.twilio_whatsapp_template_es
+        )
 
 
 _ALIASES = {

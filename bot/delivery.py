@@ -5,7 +5,9 @@ out, waits for the rate limiter and calls the provider. A transient failure puts
 back with exponential backoff; a permanent one marks it `failed`; an opt-out error marks it
 `suppressed` and records the opt-out. Each transport brings its pacing from the settings
 (`HOTLINE_TELEGRAM_RATE`, `HOTLINE_TWILIO_RATE`); on PostgreSQL the limiter keeps its state
-in the database, so several `hotline serve` processes together stay within one rate.
+in the database, so several `hotline serve` processes together stay within one rate. A
+transport that holds personal data at its provider (Twilio: recordings, media) also gets
+`erase_at_provider()` called every few seconds to carry out the erasures queued for it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, ParamSpec, Protocol, TypeVar
@@ -290,6 +292,7 @@ class Sender:
         self.metrics = metrics
         self.poll_interval = poll_interval
         self.backoff_base = backoff_base
+        self.erase_interval = 10 * poll_interval  # provider-side erasures: every 10 s
         self._wake = {t.name: asyncio.Event() for t in transports}
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -320,6 +323,8 @@ class Sender:
 
     async def _loop(self, transport: Transport) -> None:
         event = self._wake[transport.name]
+        erase: Callable[[], Awaitable[int]] | None = getattr(transport, "erase_at_provider", None)
+        erased_at = 0.0
         while not self._stopping:
             sent = 0
             if transport.ready:
@@ -328,6 +333,18 @@ class Sender:
                 except Exception as exc:  # the database is down: try again later
                     logger.warning(
                         "sender %s: claim failed (%s)", transport.name, type(exc).__name__
+                    )
+            if erase is not None and time.monotonic() - erased_at >= self.erase_interval:
+                # Personal data the provider still holds (recordings, media) that an erasure
+                # asked to delete there; failures stay queued for a later round.
+                erased_at = time.monotonic()
+                try:
+                    await erase()
+                except Exception as exc:
+                    logger.warning(
+                        "sender %s: provider erasure failed (%s)",
+                        transport.name,
+                        type(exc).__name__,
                     )
             if sent == 0 and not self._stopping:
                 event.clear()

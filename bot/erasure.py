@@ -5,15 +5,24 @@ case history details, locations), their conversation state. What stays: anonymou
 (a case's intent, priority, desk and dates) so the consulate can still count. The address
 (phone number or chat id) is kept only until the confirmation of the erasure is sent; the
 retention sweep clears it after that.
+
+What a provider still holds goes too: each voicemail recording and each evidence file left
+at Twilio is queued as a `ProviderErasure` row (in the same transaction), which the Twilio
+sender deletes there (`bot.channels.twilio_voice.recordings.delete_at_twilio`); evidence
+files kept here (`Media`) are deleted with the case or the person.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
+from typing import Any, Final
 
+from sqlalchemy import delete, or_
 from sqlmodel import Session, col, select, update
 
 from bot import lifecycle
+from bot.db import Database
 from bot.models import (
     Case,
     CaseEvent,
@@ -21,11 +30,16 @@ from bot.models import (
     Contact,
     Conversation,
     InboundMessage,
+    Media,
     OutboundMessage,
     OutboundStatus,
+    ProviderErasure,
 )
 
 ERASED_OUTCOME = "erased_by_person"
+RECORDING_SID: Final = re.compile(r"^RE[0-9a-fA-F]{32}$")
+ERASURE_LEASE: Final = timedelta(minutes=2)
+ERASURE_RETRY_CAP: Final = timedelta(hours=1)
 
 
 def erase_contact(session: Session, contact: Contact, now: datetime) -> None:
@@ -58,6 +72,7 @@ def erase_contact(session: Session, contact: Contact, now: datetime) -> None:
     cases = session.exec(select(Case).where(Case.contact_id == contact.id)).all()
     for case in cases:
         erase_case(session, case, now)
+    _erase_media(session, _media_of(contact.id), now)
 
 
 def erase_case(
@@ -76,6 +91,10 @@ def erase_case(
     case.zip, case.lat, case.lon = None, None, None
     case.erased_at = now
     case.updated_at = now
+    _erase_recordings(session, case, now)
+    # This case's files only: the person's other, live cases keep their evidence (all of a
+    # person's files go when the person is erased, in `erase_contact`).
+    _erase_media(session, col(Media.case_id) == case.id, now)
     session.exec(update(CaseEvent).where(col(CaseEvent.case_id) == case.id).values(data=None))
     if case.status != CaseStatus.erased:
         kept = case.outcome if case.status == CaseStatus.resolved else outcome
@@ -97,3 +116,73 @@ def _hand_over_linked_reports(session: Session, case: Case, now: datetime) -> No
         child.parent_id = head.id
         lifecycle.merge_priority(head, child)
     lifecycle.record(session, head, "unlinked", "system", now)
+
+
+def _erase_recordings(session: Session, case: Case, now: datetime) -> None:
+    """Queue the case's voicemail recordings for deletion at Twilio (before the events that
+    name them are cleared)."""
+    events = session.exec(
+        select(CaseEvent).where(col(CaseEvent.case_id) == case.id, CaseEvent.kind == "voicemail")
+    ).all()
+    for event in events:
+        sid = (event.data or {}).get("recording")
+        if isinstance(sid, str) and RECORDING_SID.match(sid):
+            _queue(session, "twilio", f"Recordings/{sid}", now)
+
+
+def _media_of(contact_id: int) -> Any:
+    sent = select(InboundMessage.id).where(col(InboundMessage.contact_id) == contact_id)
+    return or_(col(Media.contact_id) == contact_id, col(Media.inbound_id).in_(sent))
+
+
+def _erase_media(session: Session, which: Any, now: datetime) -> None:
+    """Delete evidence files kept here, and queue the provider's copies for deletion."""
+    for media in session.exec(select(Media).where(which)).all():
+        if media.provider_ref:
+            _queue(session, "twilio", media.provider_ref, now)
+    session.exec(delete(Media).where(which))
+
+
+def _queue(session: Session, provider: str, resource: str, now: datetime) -> None:
+    session.add(
+        ProviderErasure(provider=provider, resource=resource, created_at=now, next_attempt_at=now)
+    )
+
+
+def claim_provider_erasures(
+    db: Database, *, provider: str, now: datetime, limit: int = 20
+) -> list[tuple[int, str, int]]:
+    """Take due provider deletions under a short lease: (id, resource, attempts)."""
+    query = (
+        select(ProviderErasure)
+        .where(ProviderErasure.provider == provider, col(ProviderErasure.next_attempt_at) <= now)
+        .order_by(col(ProviderErasure.next_attempt_at))
+        .limit(limit)
+    )
+    if not db.is_sqlite:
+        query = query.with_for_update(skip_locked=True)
+    with db.write() as session:
+        rows = list(session.exec(query).all())
+        for row in rows:
+            row.next_attempt_at = now + ERASURE_LEASE
+            row.attempts += 1
+        return [(r.id, r.resource, r.attempts) for r in rows if r.id is not None]
+
+
+def provider_erasure_done(db: Database, erasure_id: int) -> None:
+    """The provider no longer holds the resource: forget it (the row named it)."""
+    with db.write() as session:
+        session.exec(delete(ProviderErasure).where(col(ProviderErasure.id) == erasure_id))
+
+
+def provider_erasure_failed(
+    db: Database, erasure_id: int, *, attempts: int, error: str, now: datetime
+) -> None:
+    """Try again later: one minute, doubling, at most an hour apart."""
+    wait = min(timedelta(minutes=2 ** max(0, attempts - 1)), ERASURE_RETRY_CAP)
+    with db.write() as session:
+        session.exec(
+            update(ProviderErasure)
+            .where(col(ProviderErasure.id) == erasure_id)
+            .values(next_attempt_at=now + wait, last_error=error[:200])
+        )

@@ -13,15 +13,31 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, UniqueConstraint, func, text
+from sqlalchemy import JSON, Column, Index, LargeBinary, String, UniqueConstraint, func, text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from bot.crypto import EncryptedJSON, EncryptedText
+from bot.crypto import EncryptedJSON, EncryptedText, keyring
 
 
 def utcnow() -> datetime:
     """The current time, timezone-aware."""
     return datetime.now(UTC)
+
+
+class EncryptedBytes(TypeDecorator[bytes]):
+    """A binary column stored encrypted (photos, voice notes): the sealing of
+    `bot.crypto.EncryptedText`, over bytes instead of text."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: bytes | None, dialect: Dialect) -> bytes | None:
+        return None if value is None else keyring().encrypt(bytes(value))
+
+    def process_result_value(self, value: bytes | None, dialect: Dialect) -> bytes | None:
+        return None if value is None else keyring().decrypt(bytes(value))
 
 
 class InboundStatus(StrEnum):
@@ -162,6 +178,9 @@ class OutboundMessage(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
     updated_at: datetime = Field(default_factory=utcnow)
+    # Sent as this approved WhatsApp template (a Content SID, HX…): the 24-hour window was
+    # closed. None for a free-form message.
+    template: str | None = Field(default=None, max_length=40)
 
 
 class Incident(SQLModel, table=True):
@@ -282,3 +301,36 @@ class SweepMark(SQLModel, table=True):
     name: str = Field(max_length=40)
     key: str = Field(max_length=120)
     at: datetime = Field(default_factory=utcnow)
+
+
+class Media(SQLModel, table=True):
+    """A photo or voice note a person sent as evidence, fetched by the service from the
+    provider and kept encrypted here (staff see it through the service, never a provider
+    link). Deleted with the person's data."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    inbound_id: int | None = Field(default=None, foreign_key="inboundmessage.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
+    channel: str = Field(max_length=16)
+    content_type: str = Field(max_length=80)
+    size: int = 0
+    data: bytes | None = Field(default=None, sa_type=EncryptedBytes)
+    # Where the provider still holds it (Twilio: "Messages/MM…/Media/ME…"), deleted there
+    # with the person's data; None for Telegram (its files cannot be deleted by a bot).
+    provider_ref: str | None = Field(default=None, sa_type=EncryptedText)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ProviderErasure(SQLModel, table=True):
+    """Personal data held at a provider (a voicemail recording, a message's media at
+    Twilio) that an erasure asked to delete there. A sender deletes it and removes the row;
+    a failure is retried later."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider: str = Field(max_length=16)  # "twilio"
+    resource: str = Field(sa_type=EncryptedText)  # e.g. "Recordings/RE…", under the account
+    created_at: datetime = Field(default_factory=utcnow)
+    next_attempt_at: datetime = Field(default_factory=utcnow, index=True)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=200)

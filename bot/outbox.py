@@ -207,6 +207,12 @@ def mark_sent(db: Database, outbound_id: int, *, provider_id: str | None, now: d
         )
 
 
+def note_template(db: Database, outbound_id: int, template: str) -> None:
+    """The row went as this approved template (WhatsApp, outside the 24-hour window)."""
+    with db.write() as session:
+        session.execute(update(_T).where(_T.c.id == outbound_id).values(template=template))
+
+
 def mark_retry(
     db: Database,
     claim: Claim,

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+from pydantic import BaseModel
 from sqlmodel import Session, col, func, select
 
 from bot.lifecycle import ACTIVE
@@ -21,6 +22,7 @@ from bot.models import (
     Desk,
     InboundMessage,
     Incident,
+    Media,
     OutboundMessage,
     Staff,
 )
@@ -37,6 +39,31 @@ from bot.staff.schemas import (
 )
 
 TRANSCRIPT_LIMIT: Final = 300
+WINDOW_CLOSED: Final = ("WhatsApp 24-hour window closed", "error 63016")
+
+
+class MediaOut(BaseModel):
+    """An evidence file on the case page (served by the service, never a provider link)."""
+
+    id: int
+    content_type: str
+    size: int
+    at: datetime
+
+    @property
+    def kind(self) -> str:
+        return self.content_type.split("/", 1)[0]
+
+
+class OutboundLine(TranscriptLine):
+    """A message to the person, with how it went: as a WhatsApp template, or why it failed
+    (shown on the dashboard; the API keeps the plain transcript line)."""
+
+    template: bool = False
+    error: str | None = None  # the sender's reason, for a failed or undelivered message
+    window_closed: bool = False  # WhatsApp's 24-hour window closed and no template went
+
+
 FIGURES_WINDOW: Final = timedelta(days=30)
 
 
@@ -96,11 +123,7 @@ def transcript(session: Session, case: Case) -> list[TranscriptLine]:
     before their next one, so staff at one desk do not read about another desk's case."""
     if case.contact_id is None:
         return []
-    others = session.exec(
-        select(Case.created_at).where(Case.contact_id == case.contact_id, Case.id != case.id)
-    ).all()
-    start = max((t for t in others if t < case.created_at), default=None)
-    end = min((t for t in others if t > case.created_at), default=None)
+    start, end = _window(session, case)
     inbound_query = select(InboundMessage).where(col(InboundMessage.contact_id) == case.contact_id)
     outbound_query = select(OutboundMessage).where(
         col(OutboundMessage.contact_id) == case.contact_id
@@ -122,11 +145,49 @@ def transcript(session: Session, case: Case) -> list[TranscriptLine]:
         for m in inbound
     ]
     lines += [
-        TranscriptLine(at=m.created_at, direction="out", text=m.text, status=str(m.status))
+        OutboundLine(
+            at=m.created_at,
+            direction="out",
+            text=m.text,
+            status=str(m.status),
+            template=m.template is not None,
+            error=m.last_error if m.status in ("failed", "undelivered") else None,
+            window_closed=any(w in (m.last_error or "") for w in WINDOW_CLOSED),
+        )
         for m in outbound
     ]
     lines.sort(key=lambda line: (line.at, line.direction != "in"))
     return lines[-TRANSCRIPT_LIMIT:]
+
+
+def _window(session: Session, case: Case) -> tuple[datetime | None, datetime | None]:
+    """Between the person's previous case and their next one: what belongs to this case."""
+    others = session.exec(
+        select(Case.created_at).where(Case.contact_id == case.contact_id, Case.id != case.id)
+    ).all()
+    start = max((t for t in others if t < case.created_at), default=None)
+    end = min((t for t in others if t > case.created_at), default=None)
+    return start, end
+
+
+def case_media(session: Session, case: Case) -> list[MediaOut]:
+    """The photos and voice notes the person sent with this case (their messages in the
+    case's window, as for the transcript), without the bytes."""
+    query = select(Media.id, Media.content_type, Media.size, Media.created_at).where(
+        col(Media.case_id) == case.id
+    )
+    if case.contact_id is not None:
+        start, end = _window(session, case)
+        sent = select(InboundMessage.id).where(col(InboundMessage.contact_id) == case.contact_id)
+        if start is not None:
+            sent = sent.where(col(InboundMessage.received_at) > start)
+        if end is not None:
+            sent = sent.where(col(InboundMessage.received_at) < end)
+        query = select(Media.id, Media.content_type, Media.size, Media.created_at).where(
+            (col(Media.case_id) == case.id) | col(Media.inbound_id).in_(sent)
+        )
+    rows = session.exec(query.order_by(col(Media.created_at))).all()
+    return [MediaOut(id=i, content_type=t, size=n, at=a) for i, t, n, a in rows if i is not None]
 
 
 def incident_out(session: Session, incident: Incident) -> IncidentOut:

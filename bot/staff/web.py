@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from bot import i18n
 from bot.channels.twilio_voice.recordings import RecordingUnavailable, fetch_recording
-from bot.models import Case, CaseEvent, Desk, Staff, utcnow
+from bot.models import Case, CaseEvent, Desk, Media, Staff, utcnow
 from bot.staff import actions
 from bot.staff.access import audit, is_supervisor, require_desk, sees_all
 from bot.staff.api import figures_to_csv
@@ -29,7 +29,14 @@ from bot.staff.deps import ServicesDep, StaffServices, http_errors, read_session
 from bot.staff.queue import claim_next, queue_items, release
 from bot.staff.schemas import CANNED, OUTCOMES
 from bot.staff.session import COOKIE_NAME, MAX_AGE, StaffSession, csrf_ok
-from bot.staff.views import case_detail, desk_figures, incidents, staff_names, visible_desks
+from bot.staff.views import (
+    case_detail,
+    case_media,
+    desk_figures,
+    incidents,
+    staff_names,
+    visible_desks,
+)
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
@@ -262,6 +269,7 @@ def case_page(request: Request, services: ServicesDep, ref: str) -> Response:
     with http_errors(), services.db.write() as db_session:
         case = actions.case_for(db_session, staff, ref, lock=False)
         detail = case_detail(db_session, staff, case, now)
+        media = case_media(db_session, case)
         names = staff_names(db_session, [detail.claimed_by])
         desks = list(
             db_session.exec(
@@ -275,6 +283,7 @@ def case_page(request: Request, services: ServicesDep, ref: str) -> Response:
         session,
         staff,
         case=detail,
+        media=media,
         names=names,
         desks=desks,
         outcomes=OUTCOMES,
@@ -300,6 +309,34 @@ def case_recording(request: Request, services: ServicesDep, ref: str, sid: str) 
     except RecordingUnavailable:
         return PlainTextResponse("recording unavailable", status_code=502)
     return Response(audio, media_type="audio/mpeg", headers={"Cache-Control": "no-store"})
+
+
+INLINE_MEDIA: Final = ("image/", "audio/", "video/")
+
+
+@router.get("/cases/{ref}/media/{media_id}")
+def case_media_file(request: Request, services: ServicesDep, ref: str, media_id: int) -> Response:
+    """A photo or voice note the person sent, from the service's encrypted store."""
+    _session, staff = _signed_in(request, services)
+    with http_errors(), services.db.write() as db_session:
+        case = actions.case_for(db_session, staff, ref, lock=False)
+        if media_id not in {m.id for m in case_media(db_session, case)}:
+            raise HTTPException(status_code=404)
+        media = db_session.get(Media, media_id)
+        if media is None or media.data is None:
+            raise HTTPException(status_code=404)
+        audit(db_session, staff, "view_media", utcnow(), case=case)
+        data, kind = media.data, media.content_type
+    inline = kind.startswith(INLINE_MEDIA)
+    return Response(
+        data,
+        media_type=kind if inline else "application/octet-stream",
+        headers={
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": "inline" if inline else "attachment",
+        },
+    )
 
 
 @router.post("/cases/{ref}/{action}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,11 +11,14 @@ import httpx
 import pytest
 from sqlmodel import col, select
 
-from bot.channels.twilio_voice import webhook as voice_webhook
 from bot.channels.twilio_voice.twiml import spelled
+from bot.config import PROJECT_ROOT
 from bot.conversations import Hotline
 from bot.db import Database
+from bot.engine import load_flows
 from bot.models import Case, CaseEvent, Contact, InboundMessage
+from bot.routing import DeskDirectory, load_desks
+from bot.routing.desks import DATA_DIR as ROUTING_DATA, DeskDataError
 from bot.staff.commands import add_staff
 from tests.fakes.server import LiveServer
 from tests.fakes.twilio_api import FakeTwilio
@@ -280,24 +284,39 @@ async def staff_hears_it(
     assert fake.fetched == [sid]
 
 
+def desks_with_phones(tmp_path: Path, settings_yaml: str) -> DeskDirectory:
+    """The shipped desk data with another desk_settings.yaml."""
+    data = tmp_path / "routing"
+    shutil.copytree(ROUTING_DATA, data)
+    (data / "desk_settings.yaml").write_text(settings_yaml, encoding="utf-8")
+    return load_desks(data)
+
+
 async def test_asking_for_a_person_rings_the_desks_on_duty_phone(
-    database: Database,
-    tmp_path: Path,
-    hotline: Hotline,
-    twilio_api: Fake,
-    monkeypatch: pytest.MonkeyPatch,
+    database: Database, tmp_path: Path, twilio_api: Fake
 ) -> None:
-    """An open desk with an on-duty phone is dialled; no answer there means a voicemail."""
-    settings_file = tmp_path / "desk_settings.yaml"
-    settings_file.write_text("desks:\n  central:\n    on_duty_phone: '+1 5125550199'\n")
-    monkeypatch.setattr(voice_webhook, "DESK_SETTINGS", settings_file)
+    """An open desk with an on-duty phone (desk_settings.yaml, read by the desk directory) is
+    dialled; no answer there means a voicemail. An open desk without one: a voicemail."""
+    desks = desks_with_phones(
+        tmp_path,
+        "defaults:\n  hours: always\ndesks:\n  central:\n    on_duty_phone: '+1 512-555-0199'\n",
+    )
+    assert desks.get("central").on_duty_phone == "+15125550199"
+    assert desks.get("houston").on_duty_phone is None
+    settings = settings_for(tmp_path)
+    hotline = Hotline(flows=load_flows(PROJECT_ROOT / "flows"), desks=desks, settings=settings)
     async with line(database, tmp_path, hotline, twilio_api) as client:
+        houston = FakeCaller(client, PUBLIC_URL, caller="+17135550103")
+        reported = await report_by_phone(database, houston, "es", "1")
+        assert reported.desk_id == "houston"
+        heard = await houston.press("0")
+        assert heard.dial is None and heard.record is not None  # open, but no phone
         call = FakeCaller(client, PUBLIC_URL, caller="+15005550101")  # no place: central
         await call.dial_in()
         await call.press("2")
         await call.press("0")
         heard = await call.press("1")
-        (case,) = cases(database)
+        case = cases(database)[-1]
         assert case.desk_id == "central"
         assert heard.dial is not None and heard.number == "+15125550199"
         assert heard.dial["timeout"] == "20"
@@ -310,6 +329,11 @@ async def test_asking_for_a_person_rings_the_desks_on_duty_phone(
         await answered.press("1")
         heard = await answered.dial_ends("completed")
         assert heard.hangup and heard.record is None
+
+
+def test_an_on_duty_phone_must_be_a_us_number(tmp_path: Path) -> None:
+    with pytest.raises(DeskDataError, match="houston: on_duty_phone"):
+        desks_with_phones(tmp_path, "desks:\n  houston:\n    on_duty_phone: '5550199'\n")
 
 
 async def test_the_callers_words_are_stored_encrypted(

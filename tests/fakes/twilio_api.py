@@ -1,5 +1,9 @@
 """A fake Twilio REST API: Messages.json records what the real twilio client sends;
-Recordings/<sid>.mp3 serves a voicemail's audio to an authenticated fetch."""
+Recordings/<sid>.mp3 serves a voicemail's audio to an authenticated fetch; a DELETE on a
+recording or a message's media is recorded in `deleted`; Messages/<MM>/Media/<ME> serves the
+media set in `media`. Like Twilio, a free-form WhatsApp body to a number whose 24-hour window
+is closed (`window_closed`) is refused with 63016, while a ContentSid (an approved template)
+goes."""
 
 from __future__ import annotations
 
@@ -29,6 +33,10 @@ class FakeTwilio:
     fail_sends: int = 0  # the next N creates answer 500
     unsubscribed: set[str] = field(default_factory=set)  # "To" values answered with 21610
     fetched: list[str] = field(default_factory=list)  # recording sids served
+    deleted: list[str] = field(default_factory=list)  # "Recordings/RE…", "Messages/…/Media/ME…"
+    media: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # ME sid → (bytes, type)
+    media_fetched: list[str] = field(default_factory=list)
+    window_closed: set[str] = field(default_factory=set)  # "whatsapp:+1…" past 24 h of silence
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -37,6 +45,17 @@ class FakeTwilio:
             routes=[
                 Route("/2010-04-01/Accounts/{sid}/Messages.json", self._create, methods=["POST"]),
                 Route("/2010-04-01/Accounts/{sid}/Recordings/{rec}.mp3", self._recording),
+                Route(
+                    "/2010-04-01/Accounts/{sid}/Recordings/{rec}.json",
+                    self._delete,
+                    methods=["DELETE"],
+                ),
+                Route(
+                    "/2010-04-01/Accounts/{sid}/Messages/{msg}/Media/{me}.json",
+                    self._delete,
+                    methods=["DELETE"],
+                ),
+                Route("/2010-04-01/Accounts/{sid}/Messages/{msg}/Media/{me}", self._media),
             ]
         )
 
@@ -56,6 +75,23 @@ class FakeTwilio:
         self.fetched.append(rec)
         return Response(b"ID3" + rec.encode(), media_type="audio/mpeg")
 
+    async def _delete(self, request: Request) -> Response:
+        if not self._authentic(request):
+            return _error(401, 20003, "Authenticate")
+        tail = request.url.path.split(f"/Accounts/{self.sid}/", 1)[1].removesuffix(".json")
+        self.deleted.append(tail)
+        return Response(status_code=204)
+
+    async def _media(self, request: Request) -> Response:
+        if not self._authentic(request):
+            return _error(401, 20003, "Authenticate")
+        me = request.path_params["me"]
+        if me not in self.media:
+            return _error(404, 20404, "Not Found")
+        self.media_fetched.append(me)
+        content, content_type = self.media[me]
+        return Response(content, media_type=content_type)
+
     async def _create(self, request: Request) -> JSONResponse:
         if not self._authentic(request):
             return _error(401, 20003, "Authenticate")
@@ -66,6 +102,13 @@ class FakeTwilio:
                 return _error(500, 20500, "Internal Server Error")
             if form.get("To") in self.unsubscribed:
                 return _error(400, 21610, "Attempt to send to unsubscribed recipient")
+            if form.get("To") in self.window_closed and "ContentSid" not in form:
+                return _error(
+                    400,
+                    63016,
+                    "Failed to send freeform message because you are outside "
+                    "the allowed window. Please use a Template.",
+                )
             sid = f"SM{next(self._ids):032x}"
             self.sent.append({**form, "sid": sid, "at": time.monotonic()})
         return JSONResponse(

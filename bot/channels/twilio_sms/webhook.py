@@ -23,7 +23,9 @@ from starlette.datastructures import FormData
 
 from bot import i18n
 from bot.channels.common import Services, accept, twilio_signed
+from bot.channels.media import in_background
 from bot.channels.registry import channel_type
+from bot.channels.twilio_sms.media import fetch_and_store
 from bot.contacts import find_contact, get_or_create_contact, set_opted_out
 from bot.engine.model import Reply
 from bot.models import InboundMessage, InboundStatus, utcnow
@@ -186,7 +188,7 @@ def router(services: Services) -> APIRouter:
         found = keyword(inbound.text, inbound.channel)
         extra = (lambda s, i: handle_keyword(s, i, found)) if found else None
         try:
-            await accept(
+            inbound_id = await accept(
                 services,
                 channel=inbound.channel,
                 provider_id=inbound.provider_id,
@@ -198,6 +200,14 @@ def router(services: Services) -> APIRouter:
         except Exception as exc:
             logger.error("twilio webhook: could not store message (%s)", type(exc).__name__)
             return Response(status_code=503)
+        urls = [str(m["ref"]) for m in inbound.payload.get("media", [])]
+        if inbound_id is not None and urls:
+            in_background(
+                lambda: fetch_and_store(
+                    services.settings, services.db, inbound_id, inbound.channel, urls
+                ),
+                "twilio",
+            )
         return Response(EMPTY_TWIML, media_type="text/xml")
 
     @routes.post(STATUS_PATH, include_in_schema=False)

@@ -56,3 +56,27 @@ def fetch_recording(settings: Settings, sid: str, *, max_bytes: int = MAX_BYTES)
             return b"".join(chunks)
     except httpx.HTTPError as exc:
         raise RecordingUnavailable(f"twilio: {type(exc).__name__}") from None
+
+
+# What an erasure may delete at Twilio, under the account: a recording, or one media file
+# of a message. Anything else in the queue is refused (never a URL taken from a request).
+TWILIO_RESOURCE: Final = re.compile(
+    r"^(Recordings/RE[0-9a-fA-F]{32}|Messages/(MM|SM)[0-9a-fA-F]{32}/Media/ME[0-9a-fA-F]{32})$"
+)
+
+
+def delete_at_twilio(settings: Settings, resource: str) -> None:
+    """DELETE a recording or a message's media at Twilio (gone already counts as deleted)."""
+    if not TWILIO_RESOURCE.match(resource) or not settings.twilio_account_sid:
+        raise RecordingUnavailable("not a Twilio resource we delete, or Twilio is not configured")
+    token = settings.twilio_auth_token
+    assert token is not None
+    account = settings.twilio_account_sid
+    url = f"{settings.twilio_api_base_url}/2010-04-01/Accounts/{account}/{resource}.json"
+    try:
+        with httpx.Client(timeout=TIMEOUT, follow_redirects=False) as client:
+            response = client.delete(url, auth=(account, token.get_secret_value()))
+    except httpx.HTTPError as exc:
+        raise RecordingUnavailable(f"twilio: {type(exc).__name__}") from None
+    if response.status_code not in (200, 204, 404):
+        raise RecordingUnavailable(f"twilio HTTP {response.status_code}")

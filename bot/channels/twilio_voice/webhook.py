@@ -21,23 +21,21 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Final
 
-import yaml
 from fastapi import APIRouter, Request, Response
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
 from twilio.twiml.voice_response import VoiceResponse
 
 from bot import i18n
-from bot.cases import find_case, latest_open_case, record_event
+from bot.cases import find_case, latest_open_case
 from bot.channels.common import Services, log_id, twilio_signed
 from bot.channels.pipeline import Engine
 from bot.channels.registry import phone_number
-from bot.config import PROJECT_ROOT
 from bot.contacts import find_contact
 from bot.inbox import store_inbound
+from bot.lifecycle import record as record_event
 from bot.models import (
     Case,
     CaseEvent,
@@ -67,7 +65,6 @@ PATHS: Final = {
     "recording": f"{BASE}/recording",
     "status": f"{BASE}/status",
 }
-DESK_SETTINGS: Final = PROJECT_ROOT / "data" / "routing" / "desk_settings.yaml"
 _RECORDING_SID = re.compile(r"^RE[0-9a-fA-F]{32}$")
 _REF = re.compile(r"^HL-[0-9A-Z]{6}$")
 ENGLISH_WORDS: Final = ("english", "inglés", "ingles", "two", "dos")
@@ -79,21 +76,6 @@ def caller_of(form: FormData) -> str:
     if phone_number(CHANNEL, number) is not None:
         return number
     return f"anonymous:{form.get('CallSid') or ''}"
-
-
-def on_duty_numbers(path: Path = DESK_SETTINGS) -> dict[str, str]:
-    """Each desk's on-duty phone (`desks.<id>.on_duty_phone`), when configured."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
-        return {}
-    desks = data.get("desks") if isinstance(data, dict) else None
-    found: dict[str, str] = {}
-    for desk_id, values in (desks or {}).items():
-        number = values.get("on_duty_phone") if isinstance(values, dict) else None
-        if isinstance(number, str) and phone_number(CHANNEL, number.replace(" ", "")):
-            found[str(desk_id)] = number.replace(" ", "")
-    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,10 +91,9 @@ class Turn:
 class VoiceLine:
     """The call's turns against the database and the engine (runs in a worker thread)."""
 
-    def __init__(self, services: Services, engine: Engine, numbers: dict[str, str]) -> None:
+    def __init__(self, services: Services, engine: Engine) -> None:
         self.services = services
         self.engine = engine
-        self.numbers = numbers
 
     def language_of(self, caller: str) -> Lang | None:
         """The language a known caller last used."""
@@ -253,12 +234,14 @@ class VoiceLine:
         ).first()
 
     def number_for(self, case: Case) -> str | None:
-        """The desk's on-duty phone when the desk is open now and has one."""
-        number = self.numbers.get(case.desk_id or "")
+        """The desk's on-duty phone (the desk directory's `on_duty_phone`, from
+        data/routing/desk_settings.yaml) when the desk is open now and has one."""
         desks = getattr(self.engine, "desks", None)
-        if number is None or desks is None or case.desk_id not in desks:
+        if desks is None or case.desk_id not in desks:
             return None
-        return number if desks.get(case.desk_id).is_open(utcnow()) else None
+        desk = desks.get(case.desk_id)
+        number = getattr(desk, "on_duty_phone", None)
+        return number if number and desk.is_open(utcnow()) else None
 
 
 def _xml(response: VoiceResponse) -> Response:
@@ -276,12 +259,10 @@ def _answer(form: FormData, said: Said) -> str | None:
     return speech or None
 
 
-def router(services: Services, engine: Engine, numbers: dict[str, str] | None = None) -> APIRouter:
+def router(services: Services, engine: Engine) -> APIRouter:
     """The call's webhooks, every one signature-checked."""
     routes = APIRouter()
-    line = VoiceLine(
-        services, engine, on_duty_numbers(DESK_SETTINGS) if numbers is None else numbers
-    )
+    line = VoiceLine(services, engine)
     metrics = services.metrics
     public = services.settings.public_url or ""
 
