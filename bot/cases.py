@@ -11,6 +11,7 @@ notice is accepted is *anonymous*: intent, priority, desk and a coarse place, no
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,16 +21,17 @@ from sqlmodel import Session, col, func, select
 
 from bot import lifecycle
 from bot.crypto import lookup_hash
+from bot.engine.refs import new_ref
 from bot.lifecycle import record as record_event
-from bot.models import Case, CaseStatus, Desk, Incident
+from bot.models import Case, CaseEvent, CaseStatus, Desk, Incident
 from bot.routing import DeskDirectory, Location, extract_location, resolve_location, route
 from bot.routing.incidents import person_key
 from bot.sla import SlaTargets, first_response_due
 from bot.triage import classify
 from bot.types import PRIORITY_RANK, Intent, Priority
 
-__all__ = ["record_event"]  # re-exported: the one way to append a case event
 REOPEN_WITHIN = timedelta(days=7)
+_QUOTED_OR_NUMBERED = re.compile(r"['\"\d]")
 OPEN_STATUSES = lifecycle.ACTIVE
 
 
@@ -108,8 +110,8 @@ def assess(session: Session, report: Report, desks: DeskDirectory, now: datetime
     reasons += decision.reasons
     if location is not None:
         reasons.append(f"location: {location.method}, confidence {location.confidence}")
-    if report.anonymous:  # no quoted words before the person agreed to us keeping them
-        reasons = [r for r in reasons if "'" not in r and '"' not in r]
+    if report.anonymous:  # before the person agreed: no words, no ZIP or area code
+        reasons = [r for r in reasons if not _QUOTED_OR_NUMBERED.search(r)]
         reasons.append("privacy notice not accepted yet: no words or contact kept")
     return Assessment(
         intent=report.intent or triage.intent,
@@ -132,7 +134,7 @@ def save_report(
 ) -> Case:
     """Open the report's case (in intake while the person is still answering) or bring the
     existing one up to date; a complete report leaves intake and is linked."""
-    case = find_case(session, report.ref)
+    case = session.exec(select(Case).where(Case.ref == report.ref).with_for_update()).first()
     if case is None:
         case = _create(session, report, desks, targets, now)
     elif case.status == CaseStatus.erased or case.erased_at is not None:
@@ -142,18 +144,6 @@ def save_report(
     if report.step is None:
         _finish_intake(session, case, now)
     return case
-
-
-def open_case(
-    session: Session,
-    *,
-    report: Report,
-    desks: DeskDirectory,
-    targets: SlaTargets,
-    now: datetime,
-) -> Case:
-    """Store a complete report as a case at once (hand-overs to a person, staff tools)."""
-    return save_report(session, report=report, desks=desks, targets=targets, now=now)
 
 
 def _create(
@@ -240,7 +230,7 @@ def _update(
         if case.first_response_at is None:
             case.sla_due_at = first_response_due(verdict.priority, now, desk.timezone, targets)
     movable = case.status in (CaseStatus.intake, CaseStatus.open) and case.parent_id is None
-    if verdict.desk_id != case.desk_id and movable:
+    if verdict.desk_id != case.desk_id and movable and not _transferred(session, case):
         changes["desk"] = [case.desk_id, verdict.desk_id]
         case.desk_id = verdict.desk_id
     case.also_central = case.also_central or verdict.also_central
@@ -255,6 +245,34 @@ def _update(
     case.updated_at = now
     if changes:
         record_event(session, case, "triage_changed", "system", now, changes)
+
+
+def _transferred(session: Session, case: Case) -> bool:
+    """True when staff moved the case to its desk (the person's answers never undo that)."""
+    return (
+        session.exec(
+            select(CaseEvent.id).where(
+                CaseEvent.case_id == case.id, CaseEvent.kind == "transferred"
+            )
+        ).first()
+        is not None
+    )
+
+
+def withdraw_report(session: Session, ref: str, now: datetime) -> None:
+    """The person left a report before saying anything in it: its case leaves the queue."""
+    case = session.exec(select(Case).where(Case.ref == ref).with_for_update()).first()
+    if case is None or case.status != CaseStatus.intake:
+        return
+    lifecycle.move(session, case, CaseStatus.resolved, actor="person", now=now, outcome="withdrawn")
+
+
+def unused_ref(session: Session) -> str:
+    """A fresh case reference no case has (collisions are rare, never merged)."""
+    while True:
+        ref = new_ref()
+        if session.exec(select(Case.id).where(Case.ref == ref)).first() is None:
+            return ref
 
 
 def _finish_intake(session: Session, case: Case, now: datetime) -> None:

@@ -25,10 +25,11 @@ from bot.cases import (
     case_in_conversation,
     find_case,
     latest_open_case,
-    record_event,
     reopen_on_message,
     save_report,
     sync_desks,
+    unused_ref,
+    withdraw_report,
 )
 from bot.channels.registry import phone_number, reachable_by_writing
 from bot.config import PROJECT_ROOT, Settings
@@ -53,7 +54,9 @@ from bot.engine.model import (
 )
 from bot.engine.refs import new_ref
 from bot.engine.text import normalize
+from bot.engine.walk import report_text
 from bot.erasure import erase_contact
+from bot.lifecycle import record as record_event
 from bot.marks import claim_mark
 from bot.models import (
     Case,
@@ -230,7 +233,10 @@ class Hotline:
                 state,
                 _inbound(message, payload),
                 Context(
-                    now=now, new_ref=new_ref(), classify=hints_for, expire_after=self.expire_after
+                    now=now,
+                    new_ref=unused_ref(session),
+                    classify=hints_for,
+                    expire_after=self.expire_after,
                 ),
             )
             replies = list(step.replies)
@@ -342,13 +348,17 @@ class Hotline:
                 anonymous=effect.anonymous,
                 floor=effect.floor,
             )
-            save_report(session, report=report, desks=self.desks, targets=self.sla, now=now)
+            if effect.withdrawn:
+                withdraw_report(session, effect.ref, now)
+            else:
+                save_report(session, report=report, desks=self.desks, targets=self.sla, now=now)
             return []
         if isinstance(effect, RequestHuman):
             return [self._request_human(session, effect, contact, message, lang, now)]
         if isinstance(effect, LookupStatus):
             case = find_case(session, effect.ref)
-            if case is None or (case.contact_id != contact.id and not effect.own):
+            mine = case is not None and (case.contact_id == contact.id or effect.own)
+            if case is None or not mine or case.status == CaseStatus.erased:
                 return [Reply(i18n.t("status.not_found", lang, ref=effect.ref))]
             return [Reply(i18n.t(f"status.{case.status}", lang, ref=case.ref))]
         if isinstance(effect, AttachEvidence):
@@ -386,7 +396,7 @@ class Hotline:
         if case is None and not in_progress:
             case = latest_open_case(session, contact.id)
         if case is None or in_progress:
-            text = str(effect.answers.get("text") or "") or clean_text(message.text)
+            text = report_text(effect.answers) or clean_text(message.text)
             report = Report(
                 ref=case.ref if case is not None else new_ref(),
                 contact_id=contact.id,

@@ -69,11 +69,16 @@ COMMANDS: Final = {
         "derechos, mis derechos, sus derechos, rights, my rights, know your rights,"
         "conozca sus derechos, que derechos tengo, what are my rights"
     ),
-    "panic": words("alerta, panico, pánico, sos, s o s, panic, alert, boton de alerta, mayday"),
+    "panic": words(
+        "alerta, panico, pánico, sos, s o s, panic, alert, boton de alerta, mayday, auxilio,socorro"
+    ),
 }
 # Something typed as a reference that is not one: "HL 12", "estado 123", "7k4m2".
 _REF_ATTEMPT: Final = re.compile(r"\bhl\b|\bhl\w+|\b(?=\w*\d)\w{3,}\b")
-PRIVACY_LATER: Final = "privacy_later"  # asked twice without an answer; a later "sí" resumes
+# The pending state after the privacy notice was asked twice or declined: a "sí" next resumes
+# (the report, or the hand-over to a person: "privacy_later_human"); anything else is new.
+PRIVACY_LATER: Final = "privacy_later"
+_ALERT_WORDS: Final = 3  # "SOS" and up to two more words is still the alert
 _LOOKUP: Final = {p: name for name, phrases in COMMANDS.items() for p in phrases if p}
 
 
@@ -94,6 +99,9 @@ def command_in(text: str, norm: str) -> str | None:
     if text.lstrip().startswith("/start"):
         return "menu"  # Telegram's start button, with or without a deep-link payload
     name = _LOOKUP.get(norm)
+    words_said = norm.split()
+    if name is None and 1 < len(words_said) <= _ALERT_WORDS and words_said[0] in COMMANDS["panic"]:
+        return "panic"  # "SOS ayuda", "alerta migra", "auxilio auxilio"
     if name is None and len(text) <= 80 and len(norm.split()) <= 6 and find_ref(text):
         if starts_with_any(norm, COMMANDS["status"]) or len(norm.split()) <= 2:
             return "status"
@@ -103,7 +111,10 @@ def command_in(text: str, norm: str) -> str | None:
 def run(turn: Turn, name: str) -> None:
     """Carry out a global command."""
     state = turn.state
-    if name == "menu":
+    if name in ("menu", "cancel") and walk.stop_report(turn):
+        turn.say(keys.CANCEL_KEPT, ref=state.case_ref)
+        turn.menu(keys.MENU_PROMPT)
+    elif name == "menu":
         turn.menu(keys.MENU_PROMPT)
     elif name == "help":
         turn.say(keys.HELP)
@@ -163,7 +174,8 @@ def panic(turn: Turn) -> None:
             floor="critical",
         )
     )
-    turn.update(last_ref=ref)
+    # What they say next (what is happening, where) goes on the same case.
+    turn.update(last_ref=ref, case_ref=ref)
     turn.say(keys.PANIC_OPENED, ref=ref)
     if state.flow or state.pending:
         walk.resume(turn)
@@ -224,11 +236,11 @@ def pending(turn: Turn) -> bool:
     """Read the answer to a pending question; False when the message is not an answer to
     it after all and should be read as a new message (the caller does that)."""
     kind = turn.state.pending or ""
-    if kind == PRIVACY_LATER:
+    if kind.startswith(PRIVACY_LATER):
         if parse_yes_no(turn.norm) != "yes":
             turn.go_idle(keep_text=True)
             return False
-        _privacy(turn, "privacy")
+        _privacy(turn, kind.replace(PRIVACY_LATER, "privacy"))
     elif kind.startswith("privacy"):
         _privacy(turn, kind)
     elif kind == "erase":
@@ -287,7 +299,7 @@ def _privacy(turn: Turn, kind: str) -> None:
         options = (Option(turn.t(keys.ACCEPT), "yes"), Option(turn.t(keys.DECLINE), "no"))
         if not walk.pending_miss(turn, Reply(turn.t(keys.RETRY["consent"]), options)):
             # Asked twice: stop asking. Their words stay out of any case until they say yes.
-            turn.update(pending=PRIVACY_LATER if kind == "privacy" else None)
+            turn.update(pending=kind.replace("privacy", PRIVACY_LATER))
             turn.say(keys.PRIVACY_LATER)
 
 

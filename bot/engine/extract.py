@@ -218,7 +218,8 @@ def _value_for(
             return True
         # "se llevaron a 3" → 3; "se llevaron a mi hermano" → some, count unknown
         after = padded.split(f" {said} ", 1)[1].split()[:3]
-        count = next((int(w) for w in after if w.isdigit()), None)
-        count = count if count is not None else NUMBER_WORDS.get(after[0]) if after else None
+        counts = [int(w) if w.isdigit() else NUMBER_WORDS.get(w) for w in after]
+        step = spec.steps[step_id]
+        count = next((c for c in counts if c is not None and step.low <= c <= step.high), None)
         return count if count else {"approx": "some", "raw": text[:200]}
     return None

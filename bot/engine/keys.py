@@ -16,6 +16,7 @@ BYE: Final = "flow.bye"
 HELP: Final = "help.text"
 BACK_FIRST: Final = "back.first"
 CANCELLED: Final = "cancel.done"
+CANCEL_KEPT: Final = "cancel.kept"
 EXPIRED: Final = "expired.restart"
 LANG_CHOOSE: Final = "language.choose"
 LANG_SET: Final = "language.set"
@@ -83,6 +84,7 @@ RETRY: Final = {kind: f"retry.{kind}" for kind in INPUT_KINDS}
 SERVICE_KEYS: Final = frozenset(
     {
         "human.requested",
+        "status.intake",
         "status.open",
         "status.claimed",
         "status.waiting",

@@ -97,6 +97,7 @@ class SaveReport:
     done: bool = False
     anonymous: bool = False
     floor: Priority | None = None  # at least this urgent whatever triage says (panic alert)
+    withdrawn: bool = False  # the person left before saying anything: not a report after all
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +153,7 @@ class ConversationState:
     last_ref: str | None = None
     lang_chosen: bool = False
     case_ref: str | None = None  # the case of the report being told (case first)
-    critical: bool = False  # the report's first message read as critical
+    critical: bool = False  # the report read as critical (first message, danger, an alert)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready copy."""

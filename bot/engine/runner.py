@@ -1,7 +1,8 @@
 """The pure conversation runner: `advance(flows, state, inbound, ctx) -> Step`.
 
 Order of reading a message: expiry (a kind restart after `ctx.expire_after` of silence),
-danger (911 / 988 before anything else), media, global commands, a pending confirmation,
+danger (911 / 988 before anything else), a shared location with no words (an alert), media,
+global commands, a pending confirmation,
 the current flow step, and finally the idle main menu or free text, which the injected
 classifier (or a keyword fallback) turns into a flow with what was said already filled in.
 """
@@ -153,10 +154,9 @@ def _media(turn: Turn) -> bool:
         ]
         turn.update(answers={**state.answers, "evidence": kept})
         turn.say(keys.MEDIA_KEPT)
-    if content:
-        return False
-    walk.resume(turn)
-    return True
+    # No words: the question stays open without being asked again (an album of three photos
+    # would otherwise ask it three times in a row).
+    return not content
 
 
 def _idle(turn: Turn, first: bool, expired: bool) -> None:
@@ -186,7 +186,7 @@ def _idle(turn: Turn, first: bool, expired: bool) -> None:
     critical = hints is not None and hints.priority == "critical"
     if critical and not turn.replies:
         turn.say(keys.EMERGENCY)
-    turn.update(critical=critical)
+    turn.update(critical=critical or turn.state.critical)  # danger words count too
     if explicit:
         intent = chosen
     else:

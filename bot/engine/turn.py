@@ -14,7 +14,9 @@ from bot.engine.model import Context, ConversationState, Effect, Inbound, Option
 from bot.engine.text import clean, normalize
 from bot.types import Lang
 
-KEPT = ("text", "evidence")  # what idle keeps until a flow starts, so nothing is lost
+# What idle keeps until a flow starts, so nothing is lost: the person's words, photos, and
+# what a panic alert knew (the place shared, the danger).
+KEPT = ("text", "evidence", "location", "danger_now")
 
 
 @dataclass(slots=True)

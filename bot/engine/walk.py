@@ -1,8 +1,11 @@
 """Walking a flow: entering steps (messages, branches, prefilled answers, the privacy gate),
-asking questions, reading answers, opening the case at the end."""
+asking questions, reading answers (never the same question more than twice in a row), and
+keeping the report's case up to date (`save_report`: opened early, case first; `open_case`
+at the end step ends its intake)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -268,7 +271,12 @@ def open_case(turn: Turn, spec: FlowSpec, step: StepSpec) -> None:
 
 
 def save_report(
-    turn: Turn, spec: FlowSpec, *, done: bool = False, floor: Priority | None = None
+    turn: Turn,
+    spec: FlowSpec,
+    *,
+    done: bool = False,
+    floor: Priority | None = None,
+    withdrawn: bool = False,
 ) -> str:
     """Emit the report as it stands (opening its case the first time); return its ref."""
     state = turn.state
@@ -284,14 +292,29 @@ def save_report(
             step=None if done else state.step,
             done=done,
             anonymous=not state.privacy_accepted,
-            floor=floor or ("critical" if "danger_now" in state.answers else None),
+            floor=floor or ("critical" if state.answers.get("danger_now") is True else None),
+            withdrawn=withdrawn,
         )
     )
     turn.update(case_ref=ref, last_ref=ref)
     return ref
 
 
-def report_text(answers: dict[str, Any]) -> str:
+def stop_report(turn: Turn) -> bool:
+    """The person leaves a report half-way (cancel, menu, a new topic). Its case, if open,
+    leaves intake: with what they said when they said something, withdrawn when they said
+    nothing. True when the case keeps their words."""
+    state = turn.state
+    spec = turn.flows.specs.get(state.flow or "")
+    if spec is None or not spec.case_first or state.case_ref is None:
+        return False
+    told = {k for k, v in state.answers.items() if v not in (None, "", [], {})}
+    kept = bool(told - {"safe"})
+    save_report(turn, spec, done=True, withdrawn=not kept)
+    return kept
+
+
+def report_text(answers: Mapping[str, Any]) -> str:
     """Everything the person said in their own words: the story and the kept notes."""
     said = [x for x in (answers.get(k) for k in NARRATIVE) if isinstance(x, str) and x]
     said += [n["text"] for n in answers.get(NOTES, ()) if isinstance(n, dict) and n.get("text")]
@@ -315,7 +338,7 @@ def resume(turn: Turn) -> None:
 def show_pending(turn: Turn, pending: str) -> None:
     """Show the prompt of a pending question (privacy, erase, status, language)."""
     catalog, lang = turn.flows.catalog, turn.lang
-    kind = pending.split(":", 1)[0]
+    kind = pending
     if kind.startswith("privacy"):
         turn.say(
             keys.PRIVACY_NOTICE,

@@ -174,7 +174,9 @@ class TriageModel:
             top = tuple(
                 w
                 for w in (feats.words[i] for i in order[: 4 * explain] if per_word[i] > 0)
-                if len(w) > 2 and w not in _FUNCTION_WORDS
+                # words only: a number may be an A-number, a phone or a ZIP (reasons are
+                # stored in clear and shown to staff)
+                if len(w) > 2 and w.isalpha() and w not in _FUNCTION_WORDS
             )[:explain]
         return Scores(
             intent, priority, top, len(idx), tuple(float(x) for x in logits), self.classes

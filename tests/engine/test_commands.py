@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.engine import ConversationState, EraseData, LookupStatus, RequestHuman
+from bot.engine import ConversationState, EraseData, LookupStatus, RequestHuman, SaveReport
 from bot.i18n import t
 from bot.types import Lang
 from tests.engine.support import NOW, REF, Talk, accepted, flows, send, texts, values
@@ -57,10 +57,22 @@ def test_back_returns_to_the_previous_question_and_forgets_its_answer(word: str)
     assert first.replies[0].text == t("back.first", "es") and first.state.step == "safe"
 
 
+@pytest.mark.parametrize("word", ["cancelar", "cancel", "salir", "menu"])
+def test_cancel_mid_report_keeps_what_was_said_on_the_case(word: str) -> None:
+    result = send(at("raid", "when", location={"zip": "77036", "raw": "77036"}), word)
+    assert result.state.flow is None
+    (report,) = result.effects
+    assert isinstance(report, SaveReport) and report.done and not report.withdrawn
+    assert report.answers["location"]["zip"] == "77036"
+    assert t("cancel.kept", "es", ref=REF) in texts(result.replies)
+
+
 @pytest.mark.parametrize("word", ["cancelar", "cancel", "salir"])
-def test_cancel_drops_the_report(word: str) -> None:
-    result = send(at("raid", "when", place="home"), word)
-    assert result.state.flow is None and not result.effects
+def test_cancel_before_saying_anything_withdraws_the_report(word: str) -> None:
+    result = send(at("raid", "where", safe=True), word)
+    assert result.state.flow is None
+    (report,) = result.effects
+    assert isinstance(report, SaveReport) and report.withdrawn
     assert result.replies[-1].text == t("cancel.done", "es")
 
 
