@@ -36,6 +36,9 @@ def _setup_logging(settings: Settings, *, quiet: bool = False) -> None:
     # twilio's client logs request headers. Neither belongs in our logs.
     for noisy in ("httpx", "httpcore", "twilio.http_client"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # The scheduler says "Running job …" twice per sweep per run: only when debugging.
+    if settings.log_level.upper() != "DEBUG":
+        logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
 
 
 @app.command()

@@ -103,6 +103,7 @@ def build_scheduler(
             "interval",
             seconds=seconds,
             id=job_id,
+            name=job_id,
             coalesce=True,
             max_instances=1,
             next_run_time=first,
@@ -119,5 +120,5 @@ def _guarded(job_id: str, job: Callable[[], Awaitable[Any]]) -> Callable[[], Awa
         except Exception as exc:  # a sweep must never kill the scheduler; next run retries
             logger.warning("job %s failed (%s)", job_id, type(exc).__name__)
 
-    run.__name__ = job_id
+    run.__name__ = run.__qualname__ = job_id  # the sweep's name in every log line
     return run

@@ -72,4 +72,7 @@ async def test_build_scheduler_registers_the_sweeps(database: Database) -> None:
         "release_leases",
         "sweep_inbox",
     ]
+    # Each sweep goes by its own name in the scheduler's log lines, not "_guarded.<locals>.run".
+    for job in scheduler.get_jobs():
+        assert job.name == job.id and job.func.__qualname__ == job.id
     assert not scheduler.running
