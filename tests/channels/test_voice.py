@@ -252,8 +252,10 @@ async def test_asking_for_a_person_records_a_voicemail_on_the_case(
         assert heard.record["recordingStatusCallback"].startswith(PUBLIC_URL)
         (case,) = cases(database)
         assert spelled(case.ref) in heard.text  # the reference before the beep
-        bye = await call.leave_voicemail(seconds=14)
-        assert bye.hangup and spelled(case.ref) in bye.text
+        heard = await call.leave_voicemail(seconds=14)
+        assert spelled(case.ref) in heard.text and not heard.hangup  # then the SMS offer
+        bye = await call.silence()
+        assert bye.hangup
         (voicemail,) = events(database, "voicemail")
         assert voicemail.case_id == case.id
         assert voicemail.data == {"recording": call.recordings[0], "seconds": 14}

@@ -1,4 +1,7 @@
-"""A fake Telegram Bot API: records what the real PTB client sends, can fail on demand."""
+"""A fake Telegram Bot API: records what the real PTB client sends, can fail on demand.
+
+`getFile` answers for the files set in `files` (file_id → bytes; `file_size` is left out
+for the ids in `sizes_hidden`), and `/file/bot<token>/<path>` serves them."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 BOT = {
@@ -37,11 +40,19 @@ class FakeBotAPI:
     fail_sends: int = 0  # the next N sendMessage calls answer 500
     retry_after: int = 0  # the next sendMessage answers 429 with this retry_after
     blocked_chats: set[int] = field(default_factory=set)
+    files: dict[str, bytes] = field(default_factory=dict)  # file_id → the file's bytes
+    sizes_hidden: set[str] = field(default_factory=set)  # getFile gives no file_size
+    files_fetched: list[str] = field(default_factory=list)  # file_ids downloaded
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def app(self) -> Starlette:
-        return Starlette(routes=[Route("/bot{token}/{method}", self._handle, methods=["POST"])])
+        return Starlette(
+            routes=[
+                Route("/bot{token}/{method}", self._handle, methods=["POST"]),
+                Route("/file/bot{token}/{path:path}", self._file),
+            ]
+        )
 
     def texts(self, chat_id: int | None = None) -> list[str]:
         return [m["text"] for m in self.sent if chat_id is None or m["chat_id"] == chat_id]
@@ -66,6 +77,8 @@ class FakeBotAPI:
             return await self._get_updates(params)
         if method == "sendMessage":
             return self._send(params)
+        if method == "getFile":
+            return self._get_file(str(params.get("file_id") or ""))
         return _error(404, f"Not Found: method {method}")
 
     async def _get_updates(self, params: dict[str, Any]) -> JSONResponse:
@@ -78,6 +91,29 @@ class FakeBotAPI:
             if ready or time.monotonic() >= deadline:
                 return _ok(ready)
             await asyncio.sleep(0.02)
+
+    def _get_file(self, file_id: str) -> JSONResponse:
+        if file_id not in self.files:
+            return _error(400, "Bad Request: invalid file_id")
+        result: dict[str, Any] = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_path": f"media/{file_id}.bin",
+        }
+        if file_id not in self.sizes_hidden:
+            result["file_size"] = len(self.files[file_id])
+        return _ok(result)
+
+    async def _file(self, request: Request) -> Response:
+        if request.path_params["token"] != self.token:
+            return Response(b"Unauthorized", status_code=401)
+        path = request.path_params["path"]
+        file_id = path.removeprefix("media/").removesuffix(".bin")
+        if file_id not in self.files:
+            return Response(b"Not Found", status_code=404)
+        with self._lock:
+            self.files_fetched.append(file_id)
+        return Response(self.files[file_id], media_type="application/octet-stream")
 
     def _send(self, params: dict[str, Any]) -> JSONResponse:
         chat_id = int(params["chat_id"])

@@ -21,12 +21,14 @@ from telegram.error import TelegramError
 
 from bot import i18n
 from bot.channels.common import Services, accept, log_id
+from bot.channels.media import in_background
 from bot.contacts import find_contact, get_or_create_contact
 from bot.engine.model import Reply
 from bot.models import utcnow
 from bot.outgoing import queue_replies
 from bot.types import as_lang
 
+from .media import FETCHED_KINDS, fetch_and_store
 from .transport import TelegramTransport
 
 logger = logging.getLogger(__name__)
@@ -198,7 +200,7 @@ class TelegramChannel:
             await asyncio.to_thread(self._refuse_group, inbound)
             self.services.sender.wake()
         else:
-            await accept(
+            inbound_id = await accept(
                 self.services,
                 channel="telegram",
                 provider_id=inbound.provider_id,
@@ -206,10 +208,19 @@ class TelegramChannel:
                 text=inbound.text,
                 payload=inbound.payload,
             )
+            self._fetch_media(inbound_id, inbound.payload.get("media", []))
         if inbound.callback_query_id is not None:
             task = asyncio.create_task(self._answer_button(inbound))
             self._side_tasks.add(task)
             task.add_done_callback(self._side_tasks.discard)
+
+    def _fetch_media(self, inbound_id: int | None, media: list[dict[str, Any]]) -> None:
+        """Photos and voice notes are fetched after the update is stored (once: a
+        redelivered update has no id)."""
+        if inbound_id is None or not any(m.get("kind") in FETCHED_KINDS for m in media):
+            return
+        settings, db = self.services.settings, self.services.db
+        in_background(lambda: fetch_and_store(settings, db, inbound_id, media), "telegram")
 
     def _refuse_group(self, inbound: TelegramInbound) -> None:
         """Answer a group once that the hotline works in private chats only; store no report."""

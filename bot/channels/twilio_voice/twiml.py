@@ -112,17 +112,33 @@ def turn(replies: Sequence[Said], *, lang: Lang, expect: Expect, action: str) ->
         hints=[label for label, _ in options],
         options=len(options),
     )
-    for reply in replies:
-        if reply.text:
-            say(node, reply.text, lang)
-        for ref in _REF.findall(reply.text):
-            say(node, i18n.t("channel.voice.ref_again", lang, ref=spelled("HL" + ref)), lang)
+    _say_replies(node, replies, lang)
     for number, (label, _value) in enumerate(options, start=1):
         say(node, f"{i18n.t('channel.voice.press', lang, count=number)} {label}.", lang)
     if not options and expect == "number":
         say(node, i18n.t("channel.voice.keypad_number", lang), lang)
     elif not options and expect == "place":
         say(node, i18n.t("channel.voice.keypad_zip", lang), lang)
+    return response
+
+
+def _say_replies(node: Gather, replies: Sequence[Said], lang: Lang) -> None:
+    """The replies, each reference in them said again letter by letter."""
+    for reply in replies:
+        if reply.text:
+            say(node, reply.text, lang)
+        for ref in _REF.findall(reply.text):
+            say(node, i18n.t("channel.voice.ref_again", lang, ref=spelled("HL" + ref)), lang)
+
+
+def sms_offer(replies: Sequence[Said], *, lang: Lang, action: str) -> VoiceResponse:
+    """The replies, then "press 1 for a text message with your case number" (1 or "sí");
+    any other answer, or none, ends the call kindly at the action."""
+    response = VoiceResponse()
+    hints = ["sí", "uno"] if lang == "es" else ["yes", "one"]
+    node = gather(response, action=action, lang=lang, expect="choice", hints=hints, options=1)
+    _say_replies(node, replies, lang)
+    say(node, i18n.t("channel.voice.sms_offer", lang), lang)
     return response
 
 

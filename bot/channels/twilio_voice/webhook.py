@@ -10,8 +10,10 @@ marked delivered through the outbox (a pulled channel). Silence or an answer the
 cannot read goes to the engine as such: it asks once more, then moves on. Asking for a
 person (0, the menu's option, or saying so) rings the desk's on-duty number when the desk
 is open and has one (`on_duty_phone` in data/routing/desk_settings.yaml), otherwise, or when
-nobody answers, records a voicemail that is attached to the case. Every request is
-signature-checked like SMS (403 when forged, or when Twilio or the public URL is not set).
+nobody answers, records a voicemail that is attached to the case. At the end of a report
+and after a voicemail a U.S. caller is offered the case number by SMS (followup.py). Every
+request is signature-checked like SMS (403 when forged, or when Twilio or the public URL is
+not set).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from bot.outbox import mark_delivered
 from bot.types import Lang, as_lang
 
 from . import twiml
+from .followup import send_reference, us_number, wants_text
 from .twiml import Expect, Said
 
 logger = logging.getLogger(__name__)
@@ -64,6 +67,7 @@ PATHS: Final = {
     "recorded": f"{BASE}/recorded",
     "recording": f"{BASE}/recording",
     "status": f"{BASE}/status",
+    "sms": f"{BASE}/sms",
 }
 _RECORDING_SID = re.compile(r"^RE[0-9a-fA-F]{32}$")
 _REF = re.compile(r"^HL-[0-9A-Z]{6}$")
@@ -86,6 +90,7 @@ class Turn:
     lang: Lang
     expect: Expect
     person: Case | None  # the caller asked for a person: their case
+    reported: Case | None = None  # this turn finished the caller's report: its case
 
 
 class VoiceLine:
@@ -141,7 +146,11 @@ class VoiceLine:
             )
             lang = as_lang(contact.lang)
             return Turn(
-                said, lang, self._expect(session, contact), self._person(session, contact, started)
+                said,
+                lang,
+                self._expect(session, contact),
+                self._person(session, contact, started),
+                self._reported(session, contact, started),
             )
 
     def last_said(self, caller: str) -> tuple[Said, Lang, Expect, bool]:
@@ -233,6 +242,23 @@ class VoiceLine:
             .limit(1)
         ).first()
 
+    def _reported(self, session: Session, contact: Contact, since: datetime) -> Case | None:
+        """The case whose report the caller finished during this turn (no flow running)."""
+        conversation = self._conversation(session, contact)
+        if conversation is not None and conversation.flow is not None:
+            return None
+        return session.exec(
+            select(Case)
+            .join(CaseEvent, col(CaseEvent.case_id) == col(Case.id))
+            .where(
+                Case.contact_id == contact.id,
+                CaseEvent.kind == "intake_done",
+                col(CaseEvent.at) >= since,
+            )
+            .order_by(col(CaseEvent.id).desc())
+            .limit(1)
+        ).first()
+
     def number_for(self, case: Case) -> str | None:
         """The desk's on-duty phone (the desk directory's `on_duty_phone`, from
         data/routing/desk_settings.yaml) when the desk is open now and has one."""
@@ -286,6 +312,9 @@ def router(services: Services, engine: Engine) -> APIRouter:
             return Response(status_code=503)
         if turn.person is not None:
             return _xml(_to_person(turn.person, turn.lang, turn.said))
+        if turn.reported is not None and us_number(caller):
+            action = url("sms", c=turn.reported.ref, l=turn.lang, n=n + 1)
+            return _xml(twiml.sms_offer(turn.said, lang=turn.lang, action=action))
         action = url("turn", n=n + 1)
         return _xml(twiml.turn(turn.said, lang=turn.lang, expect=turn.expect, action=action))
 
@@ -383,7 +412,38 @@ def router(services: Services, engine: Engine) -> APIRouter:
         ref, lang = request.query_params.get("c", ""), as_lang(request.query_params.get("l"))
         if not _REF.match(ref):
             return Response(status_code=400)
+        if us_number(caller_of(form)):
+            kept = i18n.t("channel.voice.voicemail_kept", lang, ref=twiml.spelled(ref))
+            action = url("sms", c=ref, l=lang)
+            return _xml(twiml.sms_offer([Said(kept)], lang=lang, action=action))
         return _xml(twiml.goodbye("channel.voice.voicemail_saved", lang, ref=twiml.spelled(ref)))
+
+    @routes.post(PATHS["sms"], include_in_schema=False)
+    async def voice_sms(request: Request) -> Response:
+        """The answer to the text-message offer: 1 queues the SMS with the reference; 0
+        (after a report) asks for a person; anything else ends the call kindly."""
+        form = await signed_form(request)
+        if form is None:
+            return Response(status_code=403)
+        ref, lang = request.query_params.get("c", ""), as_lang(request.query_params.get("l"))
+        n_text = request.query_params.get("n", "")
+        if not _REF.match(ref):
+            return Response(status_code=400)
+        digits, speech = str(form.get("Digits") or ""), str(form.get("SpeechResult") or "")
+        if digits == twiml.PERSON_DIGIT and n_text.isdigit():
+            return await next_turn(form, int(n_text), "human" if lang == "en" else "humano", lang)
+        if not wants_text(digits, speech):
+            return _xml(twiml.goodbye("channel.voice.goodbye", lang))
+        call_sid, caller = str(form.get("CallSid") or ""), caller_of(form)
+        try:
+            sent = await asyncio.to_thread(send_reference, services.db, caller, call_sid, ref, lang)
+        except Exception as exc:
+            logger.error("voice: could not queue the text message (%s)", type(exc).__name__)
+            sent = False
+        if not sent:
+            return _xml(twiml.goodbye("channel.voice.goodbye", lang))
+        services.sender.wake()
+        return _xml(twiml.goodbye("channel.voice.sms_sent", lang))
 
     @routes.post(PATHS["recording"], include_in_schema=False)
     async def voice_recording(request: Request) -> Response:
