@@ -257,6 +257,7 @@ class Hotline:
                 now,
                 inbound_id=message.id,
                 render_as=payload.get("render_as"),
+                critical=step.state.critical,  # 911 first, and sent before other replies
             )
 
     def acknowledge_busy(
@@ -442,6 +443,7 @@ class Hotline:
         inbound_id: int | None = None,
         case_id: int | None = None,
         render_as: object = None,
+        critical: bool = False,
     ) -> list[int]:
         """Render the replies for the contact's channel and store them in the outbox."""
         assert contact.id is not None
@@ -454,6 +456,7 @@ class Hotline:
             inbound_id=inbound_id,
             case_id=case_id,
             render_as=str(render_as) if render_as else None,
+            priority="critical" if critical else "normal",
         )
 
 

@@ -167,6 +167,9 @@ class OutboundMessage(SQLModel, table=True):
     # "reply" (the bot), "staff", "alert", or "opt_out_notice": the one message an opted-out
     # person still receives, confirming the opt-out.
     kind: str = Field(default="reply", max_length=24, sa_column_kwargs={"server_default": "reply"})
+    # 0 = critical … 3 = low, as cases: a 911 notice or a reply in a critical conversation
+    # goes out before a reply about documents when the provider's pace is the bottleneck.
+    priority_rank: int = Field(default=2, sa_column_kwargs={"server_default": "2"})
     case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
     text: str = Field(sa_type=EncryptedText)
     options: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON))

@@ -72,6 +72,7 @@ class Claim:
     created_at: datetime
     kind: str = "reply"
     lease_until: datetime | None = None  # past this the row may be someone else's: don't send
+    priority_rank: int = 2  # 0 = critical: sent before the others of the same claim
 
 
 OPT_OUT_NOTICE: Final = "opt_out_notice"  # the one message sent after an opt-out
@@ -91,7 +92,8 @@ def claim_due(
     limit: int = 20,
     lease: timedelta = LEASE,
 ) -> list[Claim]:
-    """Atomically take up to `limit` due rows (the oldest open one per contact) for sending."""
+    """Atomically take up to `limit` due rows (the oldest open one per contact) for sending,
+    most urgent first (a reply in a critical conversation before one about documents)."""
     earlier = _T.alias("earlier")
     blocked = exists().where(
         earlier.c.contact_id == _T.c.contact_id,
@@ -106,7 +108,7 @@ def claim_due(
             _T.c.channel.in_(list(channels)),
             ~blocked,
         )
-        .order_by(_T.c.next_attempt_at, _T.c.id)
+        .order_by(_T.c.priority_rank, _T.c.next_attempt_at, _T.c.id)
         .limit(limit)
     )
     if not db.is_sqlite:
@@ -129,6 +131,7 @@ def claim_due(
             _T.c.attempts,
             _T.c.created_at,
             _T.c.kind,
+            _T.c.priority_rank,
         )
     )
     with db.write() as session:
@@ -144,10 +147,11 @@ def claim_due(
             r.created_at,
             r.kind,
             now + lease,
+            r.priority_rank,
         )
         for r in rows
     ]
-    return sorted(claims, key=lambda c: c.id)
+    return sorted(claims, key=lambda c: (c.priority_rank, c.id))  # critical first
 
 
 def mark_delivered(session: Session, outbound_ids: Collection[int], *, now: datetime) -> None:

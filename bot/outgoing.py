@@ -15,6 +15,7 @@ from sqlmodel import Session
 from bot.engine.model import Reply
 from bot.models import OutboundMessage
 from bot.render import render
+from bot.types import PRIORITY_RANK, Priority
 
 
 def queue_replies(
@@ -28,9 +29,11 @@ def queue_replies(
     case_id: int | None = None,
     kind: str = "reply",
     render_as: str | None = None,
+    priority: Priority = "normal",
 ) -> list[int]:
     """Render `replies` for the channel (or `render_as`) and store them; return the row ids
-    in send order. A sender delivers them (bot.delivery); pulled channels mark them
+    in send order. `priority` orders sending across people when the provider's pace is the
+    bottleneck (critical first). A sender delivers them (bot.delivery); pulled channels mark them
     delivered through `bot.outbox.mark_delivered`."""
     rows = [
         OutboundMessage(
@@ -40,6 +43,7 @@ def queue_replies(
             seq=seq,
             case_id=case_id,
             kind=kind,
+            priority_rank=PRIORITY_RANK[priority],
             text=part.text,
             options=[{"label": o.label, "value": o.value} for o in part.options],
             created_at=now,

@@ -224,3 +224,34 @@ def test_pulled_channels_mark_delivery_through_the_outbox(database: Database) ->
         mark_delivered(session, [shown], now=NOW)
     assert _status(database, shown).status == OutboundStatus.delivered
     assert _status(database, other).status == OutboundStatus.pending
+
+
+def test_replies_in_a_critical_conversation_are_claimed_first(database: Database) -> None:
+    """When the provider's pace holds replies back, a 911 notice in a critical conversation
+    goes before a documents answer queued earlier, and only `limit` rows leave at once."""
+    from bot.engine.model import Reply
+    from bot.outgoing import queue_replies
+
+    people = [_contact(database, str(n)) for n in range(4)]
+    with database.write() as session:
+        calm = [
+            queue_replies(
+                session,
+                contact_id=person,
+                channel="telegram",
+                replies=[Reply("Para el pasaporte necesita su acta.")],
+                now=NOW,
+            )[0]
+            for person in people[:3]
+        ]
+        (urgent,) = queue_replies(
+            session,
+            contact_id=people[3],
+            channel="telegram",
+            replies=[Reply("Si hay peligro ahora, llame al 911 primero.")],
+            now=NOW + timedelta(seconds=5),
+            priority="critical",
+        )
+    later = NOW + timedelta(seconds=10)
+    assert [c.id for c in claim_due(database, now=later, limit=2)] == [urgent, calm[0]]
+    assert [c.id for c in claim_due(database, now=later, limit=2)] == calm[1:]

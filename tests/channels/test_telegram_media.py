@@ -58,9 +58,11 @@ async def test_telegram_media_are_fetched_capped_encrypted_and_shown_through_the
         ]
         for number, update in enumerate(updates, start=1):
             assert (await post_update(client, update)).status_code == 200
-            await wait_for(lambda n=number: len(fake.sent) >= n, what=f"reply {number}")
-        await wait_for(lambda: len(fake.method_calls("getFile")) == 4, what="getFile calls")
-        await wait_for(lambda: len(kept(database)) == 2, what="the media kept")
+            await wait_for(lambda n=number: len(fake.sent) >= n, within=30, what=f"reply {number}")
+        await wait_for(
+            lambda: len(fake.method_calls("getFile")) == 4, within=30, what="getFile calls"
+        )
+        await wait_for(lambda: len(kept(database)) == 2, within=30, what="the media kept")
         assert (await post_update(client, updates[0])).status_code == 200  # redelivered
 
         photo_row, note_row = kept(database)
