@@ -13,7 +13,7 @@ from bot.engine import keys, prompts
 from bot.engine.extract import prefill
 from bot.engine.flows import FlowSpec, StepSpec
 from bot.engine.match import match_choice, parse_yes_no
-from bot.engine.model import Option, SaveReport
+from bot.engine.model import Option, Reply, SaveReport
 from bot.engine.parsers import (
     parse_a_number,
     parse_amount,
@@ -249,7 +249,7 @@ def _typed(turn: Turn, step: StepSpec) -> Parsed | None:
     return None if value is None else Parsed(value)
 
 
-def pending_miss(turn: Turn, retry: Any) -> bool:
+def pending_miss(turn: Turn, retry: Reply) -> bool:
     """An unreadable answer to a pending question: ask once more and return True, or
     return False when it was already asked twice (the caller then moves on)."""
     if turn.state.misses + 1 < ASKS:
