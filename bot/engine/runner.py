@@ -73,12 +73,12 @@ def advance(flows: Flows, state: ConversationState, inbound: Inbound, ctx: Conte
             turn.menu(keys.MENU_GREETING)
         else:
             commands.run(turn, name)
-    elif turn.state.pending and commands.pending(turn):
-        pass
-    elif turn.state.flow:
-        walk.answer(turn)
-    else:
-        _idle(turn, first, expired)
+    elif not (turn.state.pending and commands.pending(turn)):
+        # not a pending question's answer (or it gave the message back as a new one)
+        if turn.state.flow:
+            walk.answer(turn)
+        else:
+            _idle(turn, first, expired)
     _sync_case(turn, state)
     return turn.finish()
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Final, Literal
 
 from bot.channels.base import ChannelType, numbered, options_on_last, split_text
@@ -173,14 +174,6 @@ SMS: Final = ChannelType(
     start_words=START_WORDS,
     help_words=HELP_WORDS,
 )
-WHATSAPP: Final = ChannelType(
-    name="whatsapp",
-    provider="twilio",
-    pushed=True,
-    reachable_by_writing=False,
-    address="phone",
-    render_one=lambda reply: options_on_last(render_whatsapp(reply), reply),
-    stop_words=STOP_WORDS,
-    start_words=START_WORDS,
-    help_words=HELP_WORDS,
+WHATSAPP: Final = replace(  # the same nature as SMS; only the message size differs
+    SMS, name="whatsapp", render_one=lambda reply: options_on_last(render_whatsapp(reply), reply)
 )

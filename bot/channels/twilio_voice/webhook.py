@@ -93,6 +93,17 @@ class Turn:
     reported: Case | None = None  # this turn finished the caller's report: its case
 
 
+def _case_with_event(session: Session, contact: Contact, kind: str, since: datetime) -> Case | None:
+    """The caller's case that got an event of `kind` since `since` (the latest one)."""
+    return session.exec(
+        select(Case)
+        .join(CaseEvent, col(CaseEvent.case_id) == col(Case.id))
+        .where(Case.contact_id == contact.id, CaseEvent.kind == kind, col(CaseEvent.at) >= since)
+        .order_by(col(CaseEvent.id).desc())
+        .limit(1)
+    ).first()
+
+
 class VoiceLine:
     """The call's turns against the database and the engine (runs in a worker thread)."""
 
@@ -230,34 +241,14 @@ class VoiceLine:
     @staticmethod
     def _person(session: Session, contact: Contact, since: datetime) -> Case | None:
         """The case whose person asked, during this turn, to talk to someone."""
-        return session.exec(
-            select(Case)
-            .join(CaseEvent, col(CaseEvent.case_id) == col(Case.id))
-            .where(
-                Case.contact_id == contact.id,
-                CaseEvent.kind == "human_requested",
-                col(CaseEvent.at) >= since,
-            )
-            .order_by(col(CaseEvent.id).desc())
-            .limit(1)
-        ).first()
+        return _case_with_event(session, contact, "human_requested", since)
 
     def _reported(self, session: Session, contact: Contact, since: datetime) -> Case | None:
         """The case whose report the caller finished during this turn (no flow running)."""
         conversation = self._conversation(session, contact)
         if conversation is not None and conversation.flow is not None:
             return None
-        return session.exec(
-            select(Case)
-            .join(CaseEvent, col(CaseEvent.case_id) == col(Case.id))
-            .where(
-                Case.contact_id == contact.id,
-                CaseEvent.kind == "intake_done",
-                col(CaseEvent.at) >= since,
-            )
-            .order_by(col(CaseEvent.id).desc())
-            .limit(1)
-        ).first()
+        return _case_with_event(session, contact, "intake_done", since)
 
     def number_for(self, case: Case) -> str | None:
         """The desk's on-duty phone (the desk directory's `on_duty_phone`, from
