@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from bot.appointments import publish_slots, send_reminders
 from bot.channels.common import BodyLimit, Services
 from bot.channels.pipeline import Engine, Processor
 from bot.channels.telegram import webhook as telegram
@@ -62,7 +63,8 @@ async def _prepare_until_ready(engine: Engine, db: Database, retry: float = 5.0)
 def _staff_jobs(
     db: Database, settings: Settings, wake: Callable[[], None]
 ) -> dict[str, tuple[Callable[[], Awaitable[Any]], float]]:
-    """The casework sweeps: SLA escalation, claim leases, follow-ups, digests, retention."""
+    """The casework sweeps: SLA escalation, claim leases, follow-ups, digests, retention,
+    consultation slots published from the weekly availability, consultation reminders."""
     alerts = alert_targets(settings)
 
     def job(sweep: Callable[..., Any], **options: Any) -> Callable[[], Awaitable[None]]:
@@ -78,6 +80,8 @@ def _staff_jobs(
         "send_followups": (job(send_followups), 300.0),
         "send_daily_digests": (job(send_daily_digests, alerts=alerts), 900.0),
         "purge_expired": (job(purge_expired, retention_days=settings.retention_days), 3600.0),
+        "publish_slots": (job(publish_slots), 3600.0),
+        "send_reminders": (job(send_reminders), 60.0),
     }
 
 

@@ -23,6 +23,8 @@ staff_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 app.add_typer(staff_app, name="staff")
 triage_app = typer.Typer(help="The learned triage model.", no_args_is_help=True)
 app.add_typer(triage_app, name="triage")
+slots_app = typer.Typer(help="Legal-aid consultation slots.", no_args_is_help=True)
+app.add_typer(slots_app, name="slots")
 
 
 def _setup_logging(settings: Settings, *, quiet: bool = False) -> None:
@@ -224,6 +226,63 @@ def triage_eval(
         reports.append(blind_report(clf, desk_of=desk_of))
     for rep in reports:
         typer.echo("\n".join(rep.lines()))
+
+
+@slots_app.command("add")
+def slots_add(
+    desk: str = typer.Option(..., "--desk", help="The desk id, e.g. houston or central."),
+    at: str = typer.Option(..., "--at", help="Local time at the desk: YYYY-MM-DDTHH:MM."),
+    minutes: int = typer.Option(30, "--minutes", help="How long the consultation lasts."),
+) -> None:
+    """Add one consultation slot, in the desk's time zone."""
+    from datetime import datetime
+
+    from bot.appointments import SlotError, add_slot, describe
+    from bot.models import utcnow
+
+    try:
+        local = datetime.strptime(at, "%Y-%m-%dT%H:%M")  # noqa: DTZ007 (the desk's wall clock)
+    except ValueError:
+        raise SlotError(
+            f"--at {at!r}: write it as YYYY-MM-DDTHH:MM, e.g. 2026-12-03T10:30"
+        ) from None
+    settings = get_settings()
+    _setup_logging(settings, quiet=True)
+    db = _database(settings)
+    try:
+        with db.write() as session:
+            slot = add_slot(session, desk_id=desk, local=local, minutes=minutes, now=utcnow())
+            shown = describe(session, slot, "en")
+    finally:
+        db.dispose()
+    typer.echo(f"slot added at {desk}: {shown}, {minutes} minutes")
+
+
+@slots_app.command("list")
+def slots_list(
+    desk: str = typer.Option(..., "--desk", help="The desk id."),
+    json_mode: bool = typer.Option(False, "--json", help="One JSON object per line."),
+) -> None:
+    """The desk's coming slots (local time), booked or free."""
+    import json
+
+    from bot.appointments import list_slots
+    from bot.models import utcnow
+
+    settings = get_settings()
+    _setup_logging(settings, quiet=True)
+    db = _database(settings)
+    try:
+        with db.read() as session:
+            rows = list_slots(session, desk_id=desk, now=utcnow())
+    finally:
+        db.dispose()
+    for row in rows:
+        if json_mode:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            booked = f"booked {row['ref']}" if row["booked"] else "free"
+            typer.echo(f"{row['at']}  {row['minutes']:>3} min  {booked}")
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot import i18n, lifecycle
+from bot.appointments import ConsultationDesk
 from bot.cases import (
     Report,
     case_in_conversation,
@@ -237,6 +238,7 @@ class Hotline:
                     new_ref=unused_ref(session),
                     classify=hints_for,
                     expire_after=self.expire_after,
+                    appointments=ConsultationDesk(session, contact.id or 0, now),
                 ),
             )
             replies = list(step.replies)

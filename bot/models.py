@@ -9,7 +9,7 @@ answer it → every reply is an `OutboundMessage` (the outbox) that a sender del
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -279,6 +279,8 @@ class Staff(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     failed_logins: int = 0
     locked_until: datetime | None = None
+    # Holds legal-aid consultations: sees the deportation-risk screening answers.
+    legal_aid: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
 
 
 class AuditEntry(SQLModel, table=True):
@@ -337,3 +339,83 @@ class ProviderErasure(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow, index=True)
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=200)
+
+
+class AppointmentStatus(StrEnum):
+    booked = "booked"
+    held = "held"  # the consultation took place
+    no_show = "no_show"
+    cancelled = "cancelled"  # by the person, or moved to another slot
+
+
+class SlotPattern(SQLModel, table=True):
+    """A desk's weekly consultation availability, in its local time: every `weekday`
+    (0 = Monday) from `start` to `end`, one slot each `minutes`. `bot.appointments.publish`
+    turns it into `Slot` rows for the weeks ahead."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    desk_id: str = Field(foreign_key="desk.id", index=True)
+    weekday: int
+    start: str = Field(max_length=5)  # "HH:MM"
+    end: str = Field(max_length=5)
+    minutes: int = 30
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SlotClosure(SQLModel, table=True):
+    """An exception to the weekly availability: the desk gives no consultations that
+    local day (a holiday, a mobile consulate)."""
+
+    __table_args__ = (UniqueConstraint("desk_id", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    desk_id: str = Field(foreign_key="desk.id")
+    day: date
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Slot(SQLModel, table=True):
+    """One consultation time a desk offers (central's are remote: by phone or video)."""
+
+    __table_args__ = (UniqueConstraint("desk_id", "starts_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    desk_id: str = Field(foreign_key="desk.id", index=True)
+    starts_at: datetime = Field(index=True)
+    minutes: int = 30
+    remote: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = None  # withdrawn by the desk: offered to nobody
+
+
+class Appointment(SQLModel, table=True):
+    """A person's consultation in a slot. At most one live appointment per slot and per
+    case: two partial unique indexes, so two people choosing the last slot at once cannot
+    both get it, whichever process they reach."""
+
+    __table_args__ = (
+        Index(
+            "ux_appointment_slot_live",
+            "slot_id",
+            unique=True,
+            sqlite_where=text("status <> 'cancelled'"),
+            postgresql_where=text("status <> 'cancelled'"),
+        ),
+        Index(
+            "ux_appointment_case_live",
+            "case_ref",
+            unique=True,
+            sqlite_where=text("status = 'booked'"),
+            postgresql_where=text("status = 'booked'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    slot_id: int = Field(foreign_key="slot.id", index=True)
+    case_ref: str = Field(max_length=9, index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
+    status: AppointmentStatus = Field(default=AppointmentStatus.booked, sa_type=String(16))
+    booked_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    reminded_day_at: datetime | None = None  # the reminder 24 hours before
+    reminded_hours_at: datetime | None = None  # the reminder 2 hours before

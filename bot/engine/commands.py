@@ -6,6 +6,8 @@
     humano/agente/persona    talk to a person   borrar/delete         erase my data (confirmed)
     derechos/rights          what to do if agents come (then the current question again)
     alerta/pánico/sos        panic alert: 911 first, a critical case at once with the last place
+    cita/appointment         the booked legal consultation (cambiar cita / cancelar cita)
+    riesgo/abogado/lawyer    the deportation-risk screening and a consultation
 
 A command must be the whole message ("help" inside a sentence is an answer, not a command).
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from bot.engine import keys, prompts, walk
+from bot.engine import keys, prompts, slots, walk
 from bot.engine.extract import prefill
 from bot.engine.match import match_choice, parse_yes_no
 from bot.engine.model import (
@@ -71,6 +73,24 @@ COMMANDS: Final = {
     ),
     "panic": words(
         "alerta, panico, pánico, sos, s o s, panic, alert, boton de alerta, mayday, auxilio,socorro"
+    ),
+    "appointment": words(
+        "cita, mi cita, citas, appointment, my appointment, consulta, mi consulta, ver mi cita,"
+        "ver cita, cita legal, cita con abogado, consultation, my consultation"
+    ),
+    "move_appointment": words(
+        "cambiar cita, cambiar mi cita, mover cita, mover mi cita, reprogramar, reprogramar cita,"
+        "otra cita, change appointment, change my appointment, reschedule, move appointment,"
+        "move my appointment, new appointment, nueva cita"
+    ),
+    "cancel_appointment": words(
+        "cancelar cita, cancelar mi cita, cancelar la cita, cancel appointment,"
+        "cancel my appointment, cancel the appointment, cancelar consulta, cancel consultation"
+    ),
+    "screening": words(
+        "riesgo, estoy en riesgo, am i at risk, at risk, abogado, un abogado, lawyer, a lawyer,"
+        "attorney, necesito un abogado, i need a lawyer, consulta legal, legal advice,"
+        "asesoria legal, me pueden deportar, can they deport me, pale"
     ),
 }
 # Something typed as a reference that is not one: "HL 12", "estado 123", "7k4m2".
@@ -141,6 +161,14 @@ def run(turn: Turn, name: str) -> None:
         walk.resume(turn)
     elif name == "panic":
         panic(turn)
+    elif name == "appointment":
+        slots.show(turn)
+    elif name == "move_appointment":
+        slots.move(turn)
+    elif name == "cancel_appointment":
+        slots.cancel(turn)
+    elif name == "screening":
+        slots.screen(turn)
 
 
 def panic(turn: Turn) -> None:

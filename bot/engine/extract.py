@@ -12,7 +12,7 @@ from typing import Any, Final, Literal
 
 from bot.engine.flows import Flows, FlowSpec
 from bot.engine.match import NUMBER_WORDS, STOP, Choice
-from bot.engine.parsers import find_time, find_zip, parse_location
+from bot.engine.parsers import find_time, find_zip, parse_future_date, parse_location
 from bot.engine.text import normalize, words
 from bot.types import Intent
 
@@ -128,6 +128,36 @@ def danger(norm: str) -> Danger | None:
     return "emergency" if _mentions(padded, _EMERGENCY) else None
 
 
+# Someone asking whether they could be deported or for legal help with their own case: the
+# screening and a legal-aid consultation (stems: "abogad" is abogado/abogada/abogados).
+_LEGAL: Final = words(
+    "abogad, avogad, licenciad, lawyer, attorney, atorney, legal advice, legal help,"
+    "asesoria, asesor legal, consulta legal, ayuda legal, consejo legal, orientacion legal,"
+    "me pueden deportar, me van a deportar, pueden deportarme, me podrian deportar,"
+    "nos pueden deportar, lo pueden deportar, la pueden deportar, los pueden deportar,"
+    "me pueden depotar, me pueden sacar, riesgo, en peligro de deport,"
+    "deport me, deported, get deported, can they deport, could i be deported, at risk,"
+    "corte de inmigracion, tengo corte, la corte, korte, audiencia, juez, immigration court,"
+    "court date, hearing, court letter, carta de la corte, notice to appear,"
+    "orden de deportacion, orden de salida, removal order, deportation order,"
+    "me deportaron, ya me deportaron, i was deported, deportado antes,"
+    "cita con ice, cita de ice, check in, checkin, reportarme con ice, firmar con ice,"
+    "calific, qualify, arreglar papeles, arreglar mis papeles, arreglar mi estatus,"
+    "mis opciones, my options, notario, notary, pale"
+)
+
+
+_COURT: Final = words(
+    "corte, korte, audiencia, juez, court, hearing, judge, cita con ice, cita de ice,"
+    "check in, checkin"
+)
+
+
+def legal_risk(norm: str) -> bool:
+    """True when the text asks about the person's own deportation risk or legal help."""
+    return _mentions(f" {norm} ", _LEGAL)
+
+
 def guess_intent(norm: str) -> Intent | None:
     """A rough intent from keywords, used when no classifier is injected or it says "other"."""
     padded = f" {norm} "
@@ -196,6 +226,10 @@ def _value_for(
     if kind == "time":
         when = find_time(norm, now)
         return {**when, "raw": text[:200]} if when else None
+    if kind == "date":  # a coming date, when the text says what it is for
+        if not _mentions(f" {norm} ", _COURT):
+            return None
+        return parse_future_date(text[:200], norm, now)
     if kind == "choice":
         options = flows.choices[(spec.id, step_id)]
         values = {c.value for c in options}

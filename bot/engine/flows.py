@@ -8,8 +8,9 @@ accepted before its first step) and `steps`. Each step has a `kind`:
                 match, next}], prefill_from_text, reroute (a choice step an answer here
                 may be meant for: "menaje" at "anything else?" picks that topic)
     yes_no, consent  + branches {yes, no}    text, number (+min, max), location, time,
-    branch    on, cases {value: step}, next  phone, dob, a_number, media
-    end       say (opens a case)             done  say (back to the menu, no case)
+    branch    on, cases {value: step}, next  phone, dob, a_number, media, date (a coming
+    end       say (opens a case)             one), appointment (offers free consultation
+    done  say (back to the menu, no case)    slots through `Context.appointments`)
 
 Any mistake stops loading with `FlowSpecError("<file>: step '<id>': <reason>")`.
 """
@@ -42,11 +43,12 @@ ALLOWED: Final[Mapping[str, frozenset[str]]] = {
     "consent": frozenset(_INPUT | {"branches"}),
     "number": frozenset(_INPUT | {"min", "max", "prefill_yes"}),
     "branch": frozenset({"kind", "on", "cases", "next"}),
+    "appointment": frozenset(_INPUT),
     "end": frozenset({"kind", "say", "privacy"}),
     "done": frozenset({"kind", "say"}),
     **{
         k: frozenset(_INPUT)
-        for k in ("text", "location", "time", "phone", "dob", "a_number", "media")
+        for k in ("text", "location", "time", "phone", "dob", "a_number", "media", "date")
     },
 }
 _FLOW_KEYS: Final = {"id", "intent", "start", "privacy", "case_first", "steps", "description"}

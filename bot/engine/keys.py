@@ -39,6 +39,19 @@ MEDIA_ATTACHED: Final = "media.attached"
 MEDIA_KEPT: Final = "media.kept"
 RETRY_SKIP_HINT: Final = "retry.skip_hint"
 RETRY_REQUIRED: Final = "retry.required"
+SLOT_LABEL: Final = "appointment.slot"
+SLOT_BY_PHONE: Final = "appointment.by_phone"
+SLOT_AT_CONSULATE: Final = "appointment.at_consulate"
+SLOT_NONE: Final = "appointment.none_free"
+SLOT_NONE_FIT: Final = "appointment.none_fit"
+SLOT_LATER: Final = "appointment.later"
+SLOT_TAKEN: Final = "appointment.taken"
+SLOT_BOOKED: Final = "appointment.booked"
+APPOINTMENT_SHOW: Final = "appointment.show"
+APPOINTMENT_NONE: Final = "appointment.none"
+APPOINTMENT_CANCELLED: Final = "appointment.cancelled"
+WEEKDAYS: Final = tuple(f"weekday.{n}" for n in range(7))
+MONTHS: Final = tuple(f"month.{n}" for n in range(1, 13))
 
 # Option labels
 YES: Final = "answer.yes"
@@ -64,6 +77,7 @@ MENU_OPTIONS: Final = (
     "menu.documents",
     "menu.programs",
     "menu.status",
+    "menu.screening",
 )
 
 INPUT_KINDS: Final = (
@@ -78,6 +92,8 @@ INPUT_KINDS: Final = (
     "a_number",
     "consent",
     "media",
+    "date",
+    "appointment",
 )
 RETRY: Final = {kind: f"retry.{kind}" for kind in INPUT_KINDS}
 
@@ -94,6 +110,8 @@ SERVICE_KEYS: Final = frozenset(
         "common.too_fast",
         "common.busy",
         "case.forwarded",
+        "appointment.reminder_day",  # bot.appointments.send_reminders
+        "appointment.reminder_hours",
     }
 )
 # Every UPPER_CASE string constant above that holds a dotted key, plus the generated ones.
@@ -103,10 +121,29 @@ CODE_KEYS: Final = frozenset(
     | set(RIGHTS)
     | set(MENU_OPTIONS)
     | set(RETRY.values())
+    | set(WEEKDAYS)
+    | set(MONTHS)
 )
 # Keys under these prefixes belong to other layers (bot/channels, bot/staff), which test them.
 FOREIGN_PREFIXES: Final = ("channel.", "staff.")
 # Placeholders that code fills at run time (everything else in a message must be a fact).
 RUNTIME_PLACEHOLDERS: Final = frozenset(
-    {"ref", "minutes", "seconds", "count", "refs", "desk", "open", "breached", "resolved", "step"}
+    {
+        "ref",
+        "minutes",
+        "seconds",
+        "count",
+        "refs",
+        "desk",
+        "open",
+        "breached",
+        "resolved",
+        "step",
+        "when",
+        "weekday",
+        "day",
+        "month",
+        "time",
+        "place",
+    }
 )

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from bot.types import DEFAULT_LANG, LANGS, Channel, Intent, Lang, Priority
 
@@ -55,13 +55,59 @@ class Hints:
 
 
 @dataclass(frozen=True, slots=True)
+class SlotOffer:
+    """A consultation time: `at` is the desk's local time; `place` names the consulate (or
+    says it is by phone) in the person's language."""
+
+    id: int
+    at: datetime
+    place: str
+    remote: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Booking:
+    """A person's booked consultation."""
+
+    ref: str
+    slot: SlotOffer
+
+
+class Appointments(Protocol):
+    """The person's consultation desk, as the runner sees it (the service implements it over
+    the database, inside the message's transaction; `bot.appointments` owns the rules)."""
+
+    def offer(self, ref: str | None, answers: Mapping[str, Any]) -> tuple[SlotOffer, ...]:
+        """The next free slots for this report (its desk's, or central's remote ones)."""
+        ...
+
+    def book(self, ref: str, slot_id: int) -> bool:
+        """Take the slot for case `ref` (moving any earlier booking); False when taken."""
+        ...
+
+    def current(self) -> Booking | None:
+        """This person's next booked consultation."""
+        ...
+
+    def last(self) -> Booking | None:
+        """This person's most recent consultation, whatever became of it."""
+        ...
+
+    def cancel(self) -> Booking | None:
+        """Cancel this person's next consultation; what was cancelled, if anything."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
 class Context:
-    """Everything impure the runner needs, passed in: the time, a fresh ref, the classifier."""
+    """Everything impure the runner needs, passed in: the time, a fresh ref, the classifier,
+    the consultation desk."""
 
     now: datetime
     new_ref: str
     classify: Callable[[str], Hints] | None = None
     expire_after: timedelta = timedelta(hours=24)
+    appointments: Appointments | None = None
 
 
 @dataclass(frozen=True, slots=True)

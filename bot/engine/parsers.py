@@ -285,3 +285,79 @@ def find_zip(text: str) -> str | None:
     """A 5-digit ZIP code mentioned in free text."""
     found = _ZIP.search(text[:2000])
     return found.group(1) if found else None
+
+
+_WEEKDAYS: Final = {
+    name: number
+    for number, names in enumerate(
+        (
+            "lunes monday mon",
+            "martes tuesday tue tues",
+            "miercoles wednesday wed",
+            "jueves thursday thu thurs",
+            "viernes friday fri",
+            "sabado saturday sat",
+            "domingo sunday sun",
+        )
+    )
+    for name in names.split()
+}
+_IN_UNITS = re.compile(
+    r"\b(?:en|dentro de|in|within)\s+(\d{1,3}|un|una|dos|tres|cuatro|a|one|two|three|four)\s+"
+    r"(dia|dias|day|days|semana|semanas|week|weeks|mes|meses|month|months)\b"
+)
+_SMALL: Final = {"un": 1, "una": 1, "a": 1, "one": 1, "dos": 2, "two": 2, "tres": 3}
+_SMALL.update({"three": 3, "cuatro": 4, "four": 4})
+_TOMORROW: Final = words("manana, mañana, tomorrow, manana mismo")
+_AFTER_TOMORROW: Final = words("pasado manana, pasado mañana, day after tomorrow")
+_NEXT_WEEK: Final = words(
+    "la proxima semana, proxima semana, la semana que entra, la otra semana, next week,"
+    "semana que viene, la semana que viene"
+)
+_NEXT_MONTH: Final = words("el proximo mes, proximo mes, el mes que entra, next month")
+
+
+def parse_future_date(
+    text: str, norm: str, now: datetime, day_first: bool = True
+) -> dict[str, Any] | None:
+    """A coming date ("el 15 de marzo", "3/12", "next Tuesday", "en dos semanas", "en
+    marzo"): {"date": ISO, "raw", "approx": True when only the month or week was given}.
+    A date without a year that has passed this year is next year's."""
+    today = now.date()
+    padded = f" {norm} "
+    found = _find_date(norm, now, day_first=day_first, past=False)
+    if found is not None:
+        if found < today and not re.search(r"\b(19|20)\d{2}\b", norm):
+            found = _make(found.year + 1, found.month, found.day) or found
+        return {"date": found.isoformat(), "raw": text, "approx": False}
+    simple: date | None = None
+    approx = False
+    if any(f" {p} " in padded for p in _AFTER_TOMORROW):
+        simple = today + timedelta(days=2)
+    elif any(f" {p} " in padded for p in _TOMORROW):
+        simple = today + timedelta(days=1)
+    elif any(f" {p} " in padded for p in _NEXT_WEEK):
+        simple, approx = today + timedelta(days=7), True
+    elif any(f" {p} " in padded for p in _NEXT_MONTH):
+        simple, approx = today + timedelta(days=30), True
+    elif (units := _IN_UNITS.search(norm)) is not None:
+        count = int(units.group(1)) if units.group(1).isdigit() else _SMALL[units.group(1)]
+        unit = units.group(2)
+        days = 30 if unit.startswith(("mes", "month")) else 7 if unit[0] in "sw" else 1
+        simple, approx = today + timedelta(days=count * days), days > 1
+    else:
+        for token in norm.split():
+            if token in _WEEKDAYS:
+                ahead = (_WEEKDAYS[token] - today.weekday()) % 7 or 7
+                simple = today + timedelta(days=ahead)
+                break
+            if token in _MONTHS and len(token) > 3:
+                month = _MONTHS[token]
+                year = today.year + (month < today.month)
+                simple, approx = date(year, month, 1), True
+                if month == today.month:
+                    simple = today
+                break
+    if simple is None:
+        return None
+    return {"date": simple.isoformat(), "raw": text, "approx": approx}

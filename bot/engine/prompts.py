@@ -21,6 +21,11 @@ MENU: Final = (
     ("harassment", "menu.harassment", ("acoso", "amenaza", "abuso", "threat", "abuse")),
     ("documents", "menu.documents", ("documentos", "pasaporte", "passport", "matricula")),
     ("programs", "menu.programs", ("programas", "programs", "noticias", "news")),
+    (
+        "screening",
+        "menu.screening",
+        ("riesgo", "en riesgo", "at risk", "abogado", "lawyer", "consulta legal", "asesoria"),
+    ),
     ("status", "menu.status", ("estado", "status", "mi caso", "my case")),
     ("human", keys.OPTION_HUMAN, ("persona", "human", "agente", "agent")),
 )

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from bot.engine import commands, keys, prompts, walk
-from bot.engine.extract import danger, guess_intent, prefill
+from bot.engine.extract import danger, guess_intent, legal_risk, prefill
 from bot.engine.flows import Flows
 from bot.engine.match import match_choice, option_number, parse_yes_no
 from bot.engine.model import (
@@ -36,6 +36,7 @@ FLOW_FOR: Final[dict[str, str]] = {
     "harassment": "harassment",
     "documents": "documents",
     "programs": "programs",
+    "screening": "screening",
 }
 GREETINGS: Final = words(
     "hola, ola, holi, hi, hello, hey, buenas, buenos dias, buenas tardes, buenas noches,"
@@ -45,6 +46,7 @@ THANKS: Final = words(
     "gracias, muchas gracias, thanks, thank you, ok gracias, gracias ok, mil gracias,"
     "thank you so much, ty, grax, dios le bendiga, god bless"
 )
+URGENT_ELSEWHERE: Final = frozenset({"raid", "detention", "harassment"})
 _MENU_WORDS: Final = 4  # longer messages are read as free text, not as a menu pick
 _SHORT: Final = 2  # a message this short is a word or two, rarely a report
 
@@ -189,6 +191,8 @@ def _idle(turn: Turn, first: bool, expired: bool) -> None:
     turn.update(critical=critical or turn.state.critical)  # danger words count too
     if explicit:
         intent = chosen
+    elif _screening(turn, hints):
+        intent = "screening"
     else:
         said = hints.intent if hints and hints.intent != "other" else None
         intent = said or guess_intent(norm) or chosen
@@ -198,6 +202,19 @@ def _idle(turn: Turn, first: bool, expired: bool) -> None:
             return
         turn.say(keys.EXPIRED)
     _open(turn, intent, not explicit and count >= 2, hints, first)
+
+
+def _screening(turn: Turn, hints: Hints | None) -> bool:
+    """A question about the person's own deportation risk or legal help, with nothing
+    happening now: the screening and a consultation. A detention, a raid or a threat that
+    is urgent goes to its own report (which also tells of legal aid)."""
+    if turn.state.critical or not legal_risk(turn.norm):
+        return False
+    if hints is None:
+        return True
+    if hints.priority == "critical":
+        return False
+    return not (hints.intent in URGENT_ELSEWHERE and hints.priority == "high")
 
 
 def _classify(turn: Turn) -> Hints | None:

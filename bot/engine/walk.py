@@ -18,6 +18,7 @@ from bot.engine.parsers import (
     parse_a_number,
     parse_amount,
     parse_dob,
+    parse_future_date,
     parse_location,
     parse_number,
     parse_phone,
@@ -82,6 +83,12 @@ def enter(turn: Turn, spec: FlowSpec, step_id: str | None) -> None:
             return
         elif _known(turn, step):
             step_id = next_step(step, _branch_of(step, turn.state.answers.get(step.save_as or "")))
+        elif step.kind == "appointment":
+            from bot.engine import slots  # slots walks on through this module
+
+            step_id = slots.enter(turn, spec, step)
+            if step_id is None:
+                return
         else:
             turn.update(flow=spec.id, step=step.id, pending=None)
             turn.replies.extend(prompts.question(turn.flows, step, turn.lang))
@@ -136,6 +143,11 @@ def answer(turn: Turn) -> None:
     step = spec.steps.get(turn.state.step or "") if spec else None
     if spec is None or step is None or step.kind not in INPUT:
         turn.menu()
+        return
+    if step.kind == "appointment":
+        from bot.engine import slots
+
+        slots.read(turn, spec, step)
         return
     parsed = parse(turn, spec, step)
     if parsed is None and step.reroute:
@@ -244,6 +256,8 @@ def _typed(turn: Turn, step: StepSpec) -> Parsed | None:
         value = parse_dob(text, norm, now, turn.lang)
     elif step.kind == "a_number":
         value = parse_a_number(text, norm)
+    elif step.kind == "date":
+        value = parse_future_date(text, norm, now, day_first=turn.lang == "es")
     else:
         value = None
     return None if value is None else Parsed(value)
@@ -329,6 +343,13 @@ def resume(turn: Turn) -> None:
     step = turn.flows.step(turn.state.flow, turn.state.step)
     if turn.state.pending:
         show_pending(turn, turn.state.pending)
+    elif step is not None and step.kind == "appointment":
+        from bot.engine import slots
+
+        spec = turn.flows.specs[turn.state.flow or ""]
+        if not slots.ask(turn, spec, step):
+            turn.update(history=(*turn.state.history, step.id))
+            enter(turn, spec, step.next)
     elif step is not None and step.kind in INPUT:
         turn.replies.extend(prompts.question(turn.flows, step, turn.lang))
     else:

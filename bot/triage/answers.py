@@ -16,7 +16,12 @@ from typing import Final
 from bot.types import INTENTS, Intent
 
 # "flow" (or "intent") values that set the intent; "human" and unknown flows do not.
-FLOW_INTENTS: Final[Mapping[str, Intent]] = {i: i for i in INTENTS}
+FLOW_INTENTS: Final[Mapping[str, Intent]] = {
+    **{i: i for i in INTENTS},
+    "screening": "programs",  # the deportation-risk screening: a legal-aid consultation
+    "appointment": "programs",
+}
+COURT_SOON_DAYS: Final = 14  # a court date this close makes a consultation urgent
 HARASSMENT_KINDS: Final = frozenset(
     {"work", "housing", "police", "public", "online", "extortion", "threat_report"}
 )
@@ -35,6 +40,11 @@ ANSWER_FLAGS: Final = frozenset(
         "future",
         "extortion",
         "threat_report",
+        "legal_screening",
+        "court_soon",
+        "court_missed",
+        "removal_order",
+        "arrest_open",
     }
     | {f"kind_{k}" for k in HARASSMENT_KINDS}
 )
@@ -170,6 +180,29 @@ def _read_taken_count(value: object, facts: AnswerFacts) -> None:
     facts.reasons.append(f"answer taken_count → {'someone taken' if taken else 'nobody taken'}")
 
 
+def _read_screening(answers: Mapping[str, object], today: date | None, facts: AnswerFacts) -> None:
+    """The deportation-risk screening (flows/screening.yaml): what makes its consultation
+    urgent. Only what the person said is read; a skipped question adds nothing."""
+    facts.add.add("legal_screening")
+    if answers.get("removal_order") == "yes":
+        facts.add.add("removal_order")
+        facts.reasons.append("answer removal_order=yes → earlier removal order")
+    if answers.get("arrest") == "open":
+        facts.add.add("arrest_open")
+        facts.reasons.append("answer arrest=open → criminal case open now")
+    court = answers.get("court_date")
+    day = _as_date(court.get("date") if isinstance(court, Mapping) else court)
+    if day is None or today is None:
+        return
+    days = (day - today).days
+    if 0 <= days <= COURT_SOON_DAYS:
+        facts.add.add("court_soon")
+        facts.reasons.append(f"answer court_date → in {days} day(s)")
+    elif days < 0:
+        facts.add.add("court_missed")
+        facts.reasons.append(f"answer court_date → {-days} day(s) ago: it may have been missed")
+
+
 def read_answers(answers: Mapping[str, object], now: datetime | date | None) -> AnswerFacts:
     """Turn flow answers into facts that override or add to the text's."""
     facts = AnswerFacts()
@@ -178,6 +211,8 @@ def read_answers(answers: Mapping[str, object], now: datetime | date | None) -> 
     if isinstance(flow, str) and flow in FLOW_INTENTS:
         facts.intent = FLOW_INTENTS[flow]
         facts.reasons.append(f"answer flow={flow} → intent {facts.intent}")
+    if flow == "screening":
+        _read_screening(answers, today, facts)
     _read_when(answers.get("when"), today, facts)
     _read_removal(answers.get("removal_date"), today, facts)
     answers = {

@@ -118,7 +118,7 @@ def test_status_without_a_reference_uses_the_last_case_or_asks() -> None:
 
 
 def test_status_from_the_menu() -> None:
-    assert send(accepted(), "6").replies[0].text == t("status.ask", "es")
+    assert send(accepted(), "7").replies[0].text == t("status.ask", "es")
 
 
 @pytest.mark.parametrize(

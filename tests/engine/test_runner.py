@@ -180,6 +180,7 @@ def test_first_contact_greets_with_the_menu_in_spanish_by_default() -> None:
         "harassment",
         "documents",
         "programs",
+        "screening",
         "status",
         "human",
     ]
