@@ -155,6 +155,9 @@ def staff_add(
     desk: str = typer.Option(..., "--desk", help="Their desk id, e.g. houston or central."),
     role: str = typer.Option("agent", "--role", help="agent, supervisor or admin."),
     password: bool = typer.Option(False, "--password", help="Also set a dashboard password."),
+    legal_aid: bool = typer.Option(
+        False, "--legal-aid", help="Holds legal-aid consultations (sees screening answers)."
+    ),
 ) -> None:
     """Create a staff account and print its API token once (it is stored hashed)."""
     from bot.staff.commands import add_staff
@@ -166,7 +169,9 @@ def staff_add(
     _setup_logging(settings, quiet=True)
     db = _database(settings)
     try:
-        staff, token = add_staff(db, name=name, desk=desk, role=role, password=secret)
+        staff, token = add_staff(
+            db, name=name, desk=desk, role=role, password=secret, legal_aid=legal_aid
+        )
     finally:
         db.dispose()
     typer.echo(f"created {staff.role} {staff.name!r} at desk {staff.desk_id}")

@@ -32,9 +32,16 @@ QUEUE_FIELDS = (
 
 
 def add_staff(
-    db: Database, *, name: str, desk: str, role: str, password: str | None = None
+    db: Database,
+    *,
+    name: str,
+    desk: str,
+    role: str,
+    password: str | None = None,
+    legal_aid: bool = False,
 ) -> tuple[Staff, str]:
-    """Create a staff account; return it and its API token (shown once, stored hashed)."""
+    """Create a staff account; return it and its API token (shown once, stored hashed).
+    `legal_aid` staff hold consultations and see the deportation-risk screening answers."""
     name = name.strip()
     if not name:
         raise Invalid("the name is empty")
@@ -57,6 +64,7 @@ def add_staff(
             role=StaffRole(role),
             token_hash=hash_token(token),
             password_hash=hash_password(password) if password else None,
+            legal_aid=legal_aid,
             created_at=utcnow(),
         )
         session.add(staff)
