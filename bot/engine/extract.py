@@ -6,6 +6,7 @@ rules keep the engine useful without it and pull out what the flows would otherw
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final, Literal
@@ -128,34 +129,60 @@ def danger(norm: str) -> Danger | None:
     return "emergency" if _mentions(padded, _EMERGENCY) else None
 
 
-# Someone asking whether they could be deported or for legal help with their own case: the
-# screening and a legal-aid consultation (stems: "abogad" is abogado/abogada/abogados).
+# Someone asking whether they could be deported, or for legal help with their own case:
+# the screening and a legal-aid consultation (stems: "abogad" is abogado/abogada/abogados).
 _LEGAL: Final = words(
-    "abogad, avogad, licenciad, lawyer, attorney, atorney, legal advice, legal help,"
-    "asesoria, asesor legal, consulta legal, ayuda legal, consejo legal, orientacion legal,"
-    "me pueden deportar, me van a deportar, pueden deportarme, me podrian deportar,"
-    "nos pueden deportar, lo pueden deportar, la pueden deportar, los pueden deportar,"
-    "me pueden depotar, me pueden sacar, riesgo, en peligro de deport,"
-    "deport me, deported, get deported, can they deport, could i be deported, at risk,"
-    "corte de inmigracion, tengo corte, la corte, korte, audiencia, juez, immigration court,"
-    "court date, hearing, court letter, carta de la corte, notice to appear,"
-    "orden de deportacion, orden de salida, removal order, deportation order,"
-    "me deportaron, ya me deportaron, i was deported, deportado antes,"
+    "abogad, avogad, licenciad, lawyer, attorney, atorney, legal, asesoria, asesor, asesore,"
+    "consulta legal, ayuda legal, consejo legal, orientacion legal,"
+    "deport, depot, me pueden sacar, riesgo, at risk, risk,"
+    "corte, korte, audiencia, juez, court, hearing, judge, notice to appear,"
+    "orden de deportacion, orden de salida, removal, salida voluntaria, voluntary departure,"
     "cita con ice, cita de ice, check in, checkin, reportarme con ice, firmar con ice,"
-    "calific, qualify, arreglar papeles, arreglar mis papeles, arreglar mi estatus,"
-    "mis opciones, my options, notario, notary, pale"
+    "appointment with ice, ice appointment, ice office, oficina de ice,"
+    "calific, qualify, arreglar, arreglo, papeles, green card, residencia, tarjeta verde,"
+    "peticion, petition, pedirla, pedirlo, perdon, waiver, asilo, asylum, daca, tps,"
+    "antecedentes, record, dui, dwi, manejar tomado, manejando tomado, probation, probatoria,"
+    "conviction, convicted, misdemeanor, felony, cargos, charges, grillete, ankle monitor,"
+    "mis opciones, my options, pale, proteccion legal, legal protection"
 )
-
-
+# What is happening (or just happened) to someone: a detention, a raid, agents at a place.
+# With one of these, unless the text dates it years back, the person needs a report.
+_EVENT: Final = words(
+    "se llevaron, se lo llevaron, se la llevaron, lo llevaron, la llevaron, agarraron,"
+    "lo agarro, la agarro, detuvieron, lo detuvo, la detuvo, arrestaron, lo arresto,"
+    "la arresto, levantaron, esta detenid, estan detenid, took him, took her, took my,"
+    "picked up, detained, arrested, got arrested, got detained, taken, is in detention,"
+    "esta en la puerta, estan en la puerta, afuera de, outside my, outside the, at the door,"
+    "estan aqui, are here, redada, raid, operativo, la migra esta, ice is, ice esta,"
+    "migra esta, agents are, agentes estan, centro de detencion, detention center,"
+    "being held, held at, held in, jail, carcel, lo tienen, la tienen, los tienen,"
+    "never came out, no salio, lo van a deportar, la van a deportar, los van a deportar,"
+    "lo van a depotar, la van a depotar, lo deportan, la deportan, deporting him,"
+    "deporting her, is being deported"
+)
+_OLD: Final = words(
+    "hace anos, hace mucho, years ago, long ago, hace tiempo, back in, en el 19, en el 20,"
+    "in 19, in 20, desde el, since, once, una vez, antes, before"
+)
 _COURT: Final = words(
     "corte, korte, audiencia, juez, court, hearing, judge, cita con ice, cita de ice,"
-    "check in, checkin"
+    "check in, checkin, appointment with ice, ice appointment"
 )
+_YEAR_WORD = re.compile(r"\b(19[5-9]\d|20[0-2]\d)\b")
 
 
 def legal_risk(norm: str) -> bool:
     """True when the text asks about the person's own deportation risk or legal help."""
     return _mentions(f" {norm} ", _LEGAL)
+
+
+def urgent_event(norm: str) -> bool:
+    """True when the text tells of a detention, a raid or agents at a place that is not
+    dated years back ("lo arrestaron en 2009" is history; "lo arrestaron" is now)."""
+    padded = f" {norm} "
+    if not _mentions(padded, _EVENT):
+        return False
+    return not (_YEAR_WORD.search(norm) or _mentions(padded, _OLD))
 
 
 def guess_intent(norm: str) -> Intent | None:

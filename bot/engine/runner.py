@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from bot.engine import commands, keys, prompts, walk
-from bot.engine.extract import danger, guess_intent, legal_risk, prefill
+from bot.engine.extract import danger, guess_intent, legal_risk, prefill, urgent_event
 from bot.engine.flows import Flows
 from bot.engine.match import match_choice, option_number, parse_yes_no
 from bot.engine.model import (
@@ -46,7 +46,7 @@ THANKS: Final = words(
     "gracias, muchas gracias, thanks, thank you, ok gracias, gracias ok, mil gracias,"
     "thank you so much, ty, grax, dios le bendiga, god bless"
 )
-URGENT_ELSEWHERE: Final = frozenset({"raid", "detention", "harassment"})
+NOT_SCREENING: Final = frozenset({"harassment", "status"})
 _MENU_WORDS: Final = 4  # longer messages are read as free text, not as a menu pick
 _SHORT: Final = 2  # a message this short is a word or two, rarely a report
 
@@ -185,13 +185,14 @@ def _idle(turn: Turn, first: bool, expired: bool) -> None:
     hints = None if explicit else _classify(turn)
     if hints is not None and not hints.sure and count <= _SHORT:
         hints = None  # a word or two the classifier is unsure of: let the person choose
-    critical = hints is not None and hints.priority == "critical"
+    screening = not explicit and _screening(turn, hints)
+    critical = hints is not None and hints.priority == "critical" and not screening
     if critical and not turn.replies:
         turn.say(keys.EMERGENCY)
     turn.update(critical=critical or turn.state.critical)  # danger words count too
     if explicit:
         intent = chosen
-    elif _screening(turn, hints):
+    elif screening:
         intent = "screening"
     else:
         said = hints.intent if hints and hints.intent != "other" else None
@@ -206,15 +207,13 @@ def _idle(turn: Turn, first: bool, expired: bool) -> None:
 
 def _screening(turn: Turn, hints: Hints | None) -> bool:
     """A question about the person's own deportation risk or legal help, with nothing
-    happening now: the screening and a consultation. A detention, a raid or a threat that
-    is urgent goes to its own report (which also tells of legal aid)."""
-    if turn.state.critical or not legal_risk(turn.norm):
+    happening now: the screening and a consultation. Someone taken, agents at a place (not
+    dated years back), danger words, a threat or a follow-up go to their own report or
+    command (the detention report also tells of legal aid). The classifier's priority is
+    not asked: it reads "tengo cita con ICE el 20" as an enforcement under way."""
+    if turn.state.critical or not legal_risk(turn.norm) or urgent_event(turn.norm):
         return False
-    if hints is None:
-        return True
-    if hints.priority == "critical":
-        return False
-    return not (hints.intent in URGENT_ELSEWHERE and hints.priority == "high")
+    return hints is None or hints.intent not in NOT_SCREENING
 
 
 def _classify(turn: Turn) -> Hints | None:

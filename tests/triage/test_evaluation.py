@@ -28,13 +28,16 @@ BLIND_SHA256 = {
 }
 NOW = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
 
-# (pooled over the ten authors, worst single author); measured 2026-11-30 minus a margin.
+# (pooled over the thirteen authors, worst single author); measured 2026-11-30 minus a margin.
+# The three legal-risk authors (a11–a13: 80 messages each, mostly legal questions labelled
+# `programs`) lowered the worst-author figures: the model had seen almost no such questions,
+# and each is held out with only two similar authors left to learn from.
 FLOORS = {
-    "intent": (0.91, 0.85),  # measured 92.9 % / 87.3 %; bar 95 %: not met
-    "critical_recall": (0.96, 0.92),  # measured 97.6 % / 94.3 %; bar 98 %: not met
-    "critical_precision": (0.75, 0.68),  # measured 77.6 % / 70.5 %; bar 90 %: not met
-    "within_one": (0.96, 0.92),  # measured 96.9 % / 94.2 %; bar 97 %: not met
-    "desk": (0.875, 0.79),  # measured 89.1 % / 81.9 % (bot.routing); bar 97 %: not met
+    "intent": (0.91, 0.72),  # measured 92.1 % / 73.8 % (a12); bar 95 %: not met
+    "critical_recall": (0.97, 0.94),  # measured 98.0 % / 96.1 %; bar 98 %: pooled only
+    "critical_precision": (0.75, 0.48),  # measured 76.9 % / 50.0 % (a12, 4 of 8); bar 90 %
+    "within_one": (0.96, 0.91),  # measured 97.0 % / 92.5 %; bar 97 %: pooled only
+    "desk": (0.875, 0.79),  # measured 89.2 % / 81.9 % (bot.routing); bar 97 %: not met
 }
 
 
