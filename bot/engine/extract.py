@@ -132,7 +132,8 @@ def danger(norm: str) -> Danger | None:
 # Someone asking whether they could be deported, or for legal help with their own case:
 # the screening and a legal-aid consultation (stems: "abogad" is abogado/abogada/abogados).
 _LEGAL: Final = words(
-    "abogad, avogad, licenciad, lawyer, attorney, atorney, legal, asesoria, asesor, asesore,"
+    "abogad, avogad, licenciad, lawyer, lawer, laywer, attorney, atorney, legal,"
+    "asesoria, asesor, asesore,"
     "consulta legal, ayuda legal, consejo legal, orientacion legal,"
     "deport, depot, me pueden sacar, riesgo, at risk, risk,"
     "corte, korte, audiencia, juez, court, hearing, judge, notice to appear,"

@@ -5,7 +5,7 @@ accepted before its first step) and `steps`. Each step has a `kind`:
 
     message   say, next                      input kinds: say, save_as, next, optional,
     choice    + options [{value, label,        retry, skip_if, privacy
-                match, next}], prefill_from_text, reroute (a choice step an answer here
+                match, next, range}], prefill_from_text, reroute (a choice step an answer here
                 may be meant for: "menaje" at "anything else?" picks that topic)
     yes_no, consent  + branches {yes, no}    text, number (+min, max), location, time,
     branch    on, cases {value: step}, next  phone, dob, a_number, media, date (a coming
@@ -75,6 +75,7 @@ class OptionSpec:
     label: str
     match: tuple[str, ...] = ()
     next: str | None = None
+    range: tuple[int, int] | None = None  # a number said in the answer within it picks this
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -241,11 +242,17 @@ def _step(name: str, sid: str, body: Any) -> StepSpec:
 def _option(where: str, raw: Any) -> OptionSpec:
     if not isinstance(raw, dict) or not raw.get("value") or not raw.get("label"):
         raise FlowSpecError(f"{where}: each option needs a value and a label")
-    unknown = set(raw) - {"value", "label", "match", "next"}
+    unknown = set(raw) - {"value", "label", "match", "next", "range"}
     if unknown:
         raise FlowSpecError(f"{where}: option field(s) {sorted(unknown)} unknown")
     value = str(raw["value"])
     if len(value.encode()) > 40 or not value.replace("_", "").isalnum():
         raise FlowSpecError(f"{where}: option value {value!r} must be short letters/digits/_")
     match = tuple(str(m) for m in raw.get("match", ()))
-    return OptionSpec(value, str(raw["label"]), match, raw.get("next"))
+    bounds = raw.get("range")
+    if bounds is not None and not (
+        isinstance(bounds, list) and len(bounds) == 2 and all(isinstance(b, int) for b in bounds)
+    ):
+        raise FlowSpecError(f"{where}: option range must be [low, high] (whole numbers)")
+    span = (bounds[0], bounds[1]) if bounds is not None else None
+    return OptionSpec(value, str(raw["label"]), match, raw.get("next"), span)

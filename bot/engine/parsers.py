@@ -287,7 +287,7 @@ def find_zip(text: str) -> str | None:
     return found.group(1) if found else None
 
 
-_WEEKDAYS: Final = {
+WEEKDAYS: Final = {
     name: number
     for number, names in enumerate(
         (
@@ -347,8 +347,8 @@ def parse_future_date(
         simple, approx = today + timedelta(days=count * days), days > 1
     else:
         for token in norm.split():
-            if token in _WEEKDAYS:
-                ahead = (_WEEKDAYS[token] - today.weekday()) % 7 or 7
+            if token in WEEKDAYS:
+                ahead = (WEEKDAYS[token] - today.weekday()) % 7 or 7
                 simple = today + timedelta(days=ahead)
                 break
             if token in _MONTHS and len(token) > 3:

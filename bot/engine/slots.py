@@ -9,14 +9,17 @@ on, as it does when a desk has none: staff then call the person to set a time.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, Final
 
 from bot.engine import keys, walk
 from bot.engine.flows import FlowSpec, StepSpec
-from bot.engine.match import build_choice, match_choice
+from bot.engine.match import option_number
 from bot.engine.model import Booking, Option, Reply, SlotOffer
-from bot.engine.text import has_content, is_skip, words
+from bot.engine.parsers import WEEKDAYS
+from bot.engine.text import has_content, is_skip, normalize, words
 from bot.engine.turn import Turn
 from bot.i18n import Catalog
 from bot.types import Lang
@@ -26,7 +29,11 @@ MOVE_FLOW: Final = "appointment"  # the small flow that picks a new time for a b
 SCREENING_FLOW: Final = "screening"
 NONE_FIT: Final = words(
     "ninguno, ninguna, ninguno me sirve, no puedo, otro horario, otra hora, otro dia, none,"
-    "none of them, no, other time, another time, cant, can't, no me sirve, ninguno sirve"
+    "none of them, no, other time, another time, cant, can't, no me sirve, ninguno sirve,"
+    "none of these work, none of these, ninguno me queda, no me queda"
+)
+_NONE_STARTS: Final = words(
+    "ninguno, ninguna, none of, no puedo, no me sirve, no me queda, i cant, i can t, cannot"
 )
 
 
@@ -67,7 +74,7 @@ def ask(turn: Turn, spec: FlowSpec, step: StepSpec, lead: Sequence[str] = ()) ->
             turn.say(key)
         turn.say(keys.SLOT_NONE)
         return False
-    shown = [{"id": o.id, "label": slot_label(turn, o)} for o in offers]
+    shown = [{"id": o.id, "label": slot_label(turn, o), "at": o.at.isoformat()} for o in offers]
     options = (
         *(Option(str(s["label"]), f"slot_{s['id']}") for s in shown),
         Option(turn.t(keys.SLOT_NONE_FIT), "none"),
@@ -88,12 +95,11 @@ def ask(turn: Turn, spec: FlowSpec, step: StepSpec, lead: Sequence[str] = ()) ->
 def read(turn: Turn, spec: FlowSpec, step: StepSpec) -> None:
     """The person's pick among the offered slots: book it, or offer the next ones."""
     shown: list[Mapping[str, Any]] = list(turn.state.answers.get(OFFERED) or ())
-    choices = [build_choice(f"slot_{s['id']}", [str(s["label"])]) for s in shown] + [
-        build_choice("none", [turn.t(keys.SLOT_NONE_FIT)], NONE_FIT)
-    ]
-    picked = match_choice(choices, turn.norm) if has_content(turn.text) else None
+    picked = pick(shown, turn.norm) if has_content(turn.text) else None
     if picked is None and is_skip(turn.norm):
         picked = "none"
+    if picked is not None and len(turn.text.split()) >= walk.STORY_WORDS:
+        walk.keep_note(turn, step.id)  # "el jueves a las 10, tengo miedo de que me deporten"
     if picked is None:
         _miss(turn, spec, step, shown)
         return
@@ -112,6 +118,49 @@ def read(turn: Turn, spec: FlowSpec, step: StepSpec) -> None:
         return
     turn.say(keys.SLOT_BOOKED, when=label)
     _moved_on(turn, spec, step, {"wanted": True, "booked": True, "slot": slot_id, "at": label})
+
+
+_TIME = re.compile(r"\b(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|a m|p m)?\b")
+
+
+def pick(shown: Sequence[Mapping[str, Any]], norm: str) -> str | None:
+    """Which offered slot a message means: its number ("2", "la 2 porfa", "number 1
+    please"), its label, or its weekday and time ("el jueves a las 10"); "none" for none
+    of them. None when it is not clear."""
+    values = [f"slot_{s['id']}" for s in shown]
+    number = option_number(norm)
+    if number is not None:
+        return [*values, "none"][number - 1] if 1 <= number <= len(values) + 1 else None
+    if norm in NONE_FIT or any(norm.startswith(f"{p} ") for p in _NONE_STARTS):
+        return "none"
+    for value, slot in zip(values, shown, strict=True):
+        if norm == normalize(str(slot["label"])):
+            return value
+    tokens = norm.split()
+    days = {WEEKDAYS[t] for t in tokens if t in WEEKDAYS}
+    hours = set()
+    for found in _TIME.finditer(norm):
+        hour = int(found.group(1))
+        if found.group(3) and found.group(3).replace(" ", "") == "pm" and hour < 12:
+            hour += 12
+        hours.add(hour)
+    if days:
+        fits = [
+            v
+            for v, s in zip(values, shown, strict=True)
+            if _local(s).weekday() in days
+            and (not hours or _local(s).hour in hours or _local(s).hour - 12 in hours)
+        ]
+        if len(fits) == 1:
+            return fits[0]
+    small = {int(t) for t in tokens if t.isdigit() and 1 <= int(t) <= len(values)}
+    if len(small) == 1 and not days:
+        return values[small.pop() - 1]
+    return None
+
+
+def _local(slot: Mapping[str, Any]) -> datetime:
+    return datetime.fromisoformat(str(slot["at"]))
 
 
 def _miss(turn: Turn, spec: FlowSpec, step: StepSpec, shown: Sequence[Mapping[str, Any]]) -> None:
@@ -170,6 +219,9 @@ def cancel(turn: Turn) -> None:
     booking = port.cancel() if port else None
     if booking is None:
         turn.say(keys.APPOINTMENT_NONE)
+        if turn.state.flow == MOVE_FLOW:  # choosing a new time, then "cancel": stop here
+            turn.menu(keys.MENU_PROMPT)
+            return
     else:
         turn.say(keys.APPOINTMENT_CANCELLED, when=slot_label(turn, booking.slot), ref=booking.ref)
     _resume(turn)
@@ -182,8 +234,12 @@ def _resume(turn: Turn) -> None:
 
 
 def screen(turn: Turn) -> None:
-    """`riesgo` / `abogado`: begin the screening (leaving any report, its words kept)."""
+    """`riesgo` / `abogado` / "me pueden deportar?": begin the screening (leaving any
+    report, its words kept); a question of three words or more stays on the case."""
+    said = turn.text if len(turn.text.split()) >= walk.STORY_WORDS else None
     _start(turn, None)
+    if said and turn.state.flow == SCREENING_FLOW:
+        turn.update(answers={**turn.state.answers, "text": said})
 
 
 def _start(turn: Turn, booking: Booking | None) -> None:

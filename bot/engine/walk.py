@@ -34,7 +34,7 @@ INPUT: Final = frozenset(keys.INPUT_KINDS)
 NARRATIVE: Final = ("text", "details")  # the person's own words: the first message, the story
 NOTES: Final = "notes"  # answers no step could read, kept word for word for staff
 ASKS: Final = 2  # a question is asked at most this many times in a row
-_STORY_WORDS: Final = 3  # an answer this long may carry more than the question asked
+STORY_WORDS: Final = 3  # an answer this long may carry more than the question asked
 # Answers that may carry other facts ("ahorita en el 77036, se llevaron a 3"); dates of
 # birth, phone and A-numbers are read for what they are and nothing else.
 _MAY_SAY_MORE: Final = frozenset({"choice", "yes_no", "time", "location", "media", "number"})
@@ -158,10 +158,10 @@ def answer(turn: Turn) -> None:
     if parsed is None or (parsed.skipped and not step.optional and step.kind != "media"):
         step_miss(turn, spec, step, skipped=parsed is not None)
         return
-    if len(turn.text.split()) >= _STORY_WORDS and not _verbatim(step, parsed):
+    if len(turn.text.split()) >= STORY_WORDS and not _verbatim(step, parsed):
         keep_note(turn, step.id)  # "es mi hermano, lo agarraron saliendo del trabajo"
     answers = {**turn.state.answers, step.save_as or step.id: parsed.value}
-    if len(turn.text.split()) >= _STORY_WORDS and step.kind in _MAY_SAY_MORE:
+    if len(turn.text.split()) >= STORY_WORDS and step.kind in _MAY_SAY_MORE:
         # Several facts in one message ("fue ahorita en el 77036, se llevaron a 3"): later
         # questions already answered are not asked.
         found = prefill(turn.flows, spec, turn.text, {}, turn.ctx.now)
@@ -174,7 +174,7 @@ def step_miss(turn: Turn, spec: FlowSpec, step: StepSpec, *, skipped: bool) -> N
     """An answer the step cannot read. Keep the words; ask once more, never a third time:
     the second time the words stay as a note and the flow moves on (a required question
     also offers a person)."""
-    if has_content(turn.text) and (not skipped or len(turn.text.split()) >= _STORY_WORDS):
+    if has_content(turn.text) and (not skipped or len(turn.text.split()) >= STORY_WORDS):
         keep_note(turn, step.id)
     if turn.state.misses + 1 < ASKS:
         turn.update(misses=turn.state.misses + 1)
@@ -214,7 +214,7 @@ def parse(turn: Turn, spec: FlowSpec, step: StepSpec) -> Parsed | None:
             return Parsed([{"ref": m.ref, "type": m.content_type} for m in turn.inbound.media])
         if not has_content(text):
             return None
-        short = len(norm.split()) < _STORY_WORDS
+        short = len(norm.split()) < STORY_WORDS
         if short and (is_skip(norm) or norm in NOTHING or parse_yes_no(norm) is not None):
             return Parsed(None, skipped=True)
         # No photo but words ("no tengo fotos, se llevaron a dos"): they describe what happened.
@@ -229,12 +229,23 @@ def parse(turn: Turn, spec: FlowSpec, step: StepSpec) -> Parsed | None:
     if not has_content(text):
         return None
     if kind == "choice":
-        value = match_choice(turn.flows.choices[(spec.id, step.id)], norm)
+        value = match_choice(turn.flows.choices[(spec.id, step.id)], norm) or _in_range(step, norm)
         if value is not None:
             return Parsed(value, value)
     if is_skip(norm) or (kind == "text" and step.optional and norm in NOTHING):
         return Parsed(None, skipped=True)
     return _typed(turn, step)
+
+
+def _in_range(step: StepSpec, norm: str) -> str | None:
+    """The option whose range holds the number said ("llevo como 15 años" → more than 10)."""
+    if not any(o.range for o in step.options):
+        return None
+    said = parse_number(norm)
+    for option in step.options:
+        if said is not None and option.range and option.range[0] <= said <= option.range[1]:
+            return option.value
+    return None
 
 
 def _typed(turn: Turn, step: StepSpec) -> Parsed | None:

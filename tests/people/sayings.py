@@ -3,6 +3,10 @@
 Answers are looked up by the question being asked: first `(flow, step id)`, then
 `(flow, step kind)`, then `("*", kind)`, so a flow whose steps are renamed or reordered
 still gets sensible answers. Typos and missing accents are written in on purpose.
+
+A story told to the consultation times (`appointment` steps) names one of the times offered:
+`{n}` is its number, `{weekday}` and `{time}` are said the way a person says them ("el
+jueves", "a las 10").
 """
 
 from __future__ import annotations
@@ -27,6 +31,11 @@ FIRST: Final[dict[str, tuple[tuple[str, bool, str], ...]]] = {
         ("documents", False, "como saco la matricula consular"),
         ("programs", False, "que paso con el programa de visas de trabajo"),
         ("programs", False, "quiero saber del programa de regularizacion"),
+        ("screening", False, "me pueden deportar por no tener papeles?"),
+        ("screening", False, "me pueden depotar? ya tengo 12 años aqui"),
+        ("screening", False, "nesesito avogado"),
+        ("screening", False, "necesito un abogado para mi caso de migracion"),
+        ("screening", False, "me llego una carta de la corte de inmigracion, me van a deportar?"),
     ),
     "en": (
         ("raid", True, "ICE is at my job right now in Houston"),
@@ -40,6 +49,11 @@ FIRST: Final[dict[str, tuple[tuple[str, bool, str], ...]]] = {
         ("documents", False, "how do I get a consular ID"),
         ("programs", False, "what happened with the h2b work visa program"),
         ("programs", False, "i want to know about the regularization program"),
+        ("screening", False, "can I get a lawyer?"),
+        ("screening", False, "can they deport me? I have been here 15 years"),
+        ("screening", False, "can i get deportd if i have a dui"),
+        ("screening", False, "I need an attorney for my immigration case"),
+        ("screening", False, "am I at risk of deportation"),
     ),
 }
 GREETING: Final[dict[str, tuple[str, ...]]] = {
@@ -52,6 +66,7 @@ MENU_NUMBER: Final[dict[str, int]] = {
     "harassment": 3,
     "documents": 4,
     "programs": 5,
+    "screening": 6,
 }
 MENU_WORDS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
     "es": {
@@ -60,6 +75,7 @@ MENU_WORDS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "harassment": ("acoso", "amenasas", "acoso o amenazas"),
         "documents": ("documentos", "pasaporte"),
         "programs": ("programas", "programas migratorios"),
+        "screening": ("abogado", "riesgo", "estoy en riesgo", "avogado", "hablar con un abogado"),
     },
     "en": {
         "raid": ("raid", "ice agents"),
@@ -67,6 +83,7 @@ MENU_WORDS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "harassment": ("harassment", "threats"),
         "documents": ("documents", "passport"),
         "programs": ("programs", "news"),
+        "screening": ("lawyer", "am i at risk", "talk to a lawyer", "attorney"),
     },
 }
 
@@ -96,6 +113,7 @@ DIGITS: Final[dict[str, tuple[str, ...]]] = {
     "number": ("2", "3", "1"),
     "media": ("2", "0"),
     "text": ("1", "2"),
+    "date": ("15/01", "12/12", "3/12"),
 }
 
 # Style 2: the words of an option, or a short answer in words.
@@ -116,6 +134,8 @@ WORDS: Final[dict[str, Table]] = {
         ("harassment", "details"): ("me grita", "amenazas"),
         ("documents", "help_what"): ("pasaporte vencido", "cita urgente"),
         ("programs", "help_what"): ("visa de trabajo", "aplicar H2B"),
+        ("*", "date"): ("el 15 de enero", "la proxima semana", "en dos semanas", "no se cuando"),
+        ("screening", "want"): ("si", "sí por favor", "sii"),  # they came for a lawyer
     },
     "en": {
         ("*", "yes_no"): ("yes", "yeah", "no", "nope", "yes"),
@@ -133,6 +153,8 @@ WORDS: Final[dict[str, Table]] = {
         ("harassment", "details"): ("yelling", "threats"),
         ("documents", "help_what"): ("expired passport", "urgent appointment"),
         ("programs", "help_what"): ("work visa", "apply H2B"),
+        ("*", "date"): ("January 15", "next tuesday", "in two weeks", "not sure when"),
+        ("screening", "want"): ("yes", "yes please", "yeah"),  # they came for a lawyer
     },
 }
 
@@ -204,6 +226,43 @@ STORY: Final[dict[str, Table]] = {
         ),
         ("programs", "more"): ("no, eso es todo, muchas gracias por la informacion",),
         ("programs", "text"): ("mi primo aplico a la visa de trabajo y no le han dicho nada",),
+        ("screening", "years"): (
+            "ya llevo como 15 años aqui, llegue cuando tenia veinte",
+            "apenas tengo un año aqui, vine con mis hijos",
+        ),
+        ("screening", "removal"): (
+            "no, nunca me han deportado, siempre he estado aqui",
+            "si, me deportaron en 2015 y me regrese",
+        ),
+        ("screening", "arrest"): (
+            "una vez me pararon manejando sin licencia hace años",
+            "prefiero no decir eso por mensaje, disculpe",
+        ),
+        ("screening", "court"): (
+            "si tengo corte, me llego una carta de la corte de inmigracion",
+            "no tengo ninguna cita, nunca me han llamado",
+        ),
+        ("screening", "court_date"): (
+            "es el 15 de enero en la mañana, en la corte de Houston",
+            "la carta dice que en dos semanas pero no entiendo bien",
+        ),
+        ("screening", "children"): (
+            "si, tengo dos niños que nacieron aqui en Texas",
+            "no, mis hijos estan en Mexico con mi mama",
+        ),
+        ("screening", "status"): (
+            "meti mi asilo hace tres años y sigo esperando",
+            "no tengo nada de papeles, ni permiso de trabajo",
+        ),
+        ("screening", "where"): (
+            "vivo en Houston por la Bellaire, 77036",
+            "en Dallas cerca de la Harry Hines",
+        ),
+        ("screening", "want"): ("si por favor, quiero hablar con un abogado",),
+        ("*", "appointment"): (
+            "el {weekday} a las {time} me queda bien porque descanso",
+            "la {n} porfa, en las mañanas trabajo",
+        ),
         ("*", "choice"): ("pues la verdad no estoy seguro cual es",),
         ("*", "yes_no"): ("creo que si pero no estoy segura",),
         ("*", "text"): ("la verdad no se mucho, me contaron por telefono",),
@@ -279,6 +338,43 @@ STORY: Final[dict[str, Table]] = {
         ("programs", "topic"): ("I heard there is an H2B work visa program, how do I apply",),
         ("programs", "more"): ("no that is all, thank you so much for the info",),
         ("programs", "text"): ("my cousin applied for the work visa and heard nothing back",),
+        ("screening", "years"): (
+            "I have been here about 15 years, I came when I was twenty",
+            "I only have one year here, I came with my kids",
+        ),
+        ("screening", "removal"): (
+            "no, I was never deported, I have always been here",
+            "yes they deported me in 2015 and I came back",
+        ),
+        ("screening", "arrest"): (
+            "once they stopped me driving without a license years ago",
+            "I prefer not to say that by text, sorry",
+        ),
+        ("screening", "court"): (
+            "yes I have court, I got a letter from immigration court",
+            "no I have no hearing, nobody ever called me",
+        ),
+        ("screening", "court_date"): (
+            "it is January 15 in the morning at the Houston court",
+            "the letter says in two weeks but I dont understand it well",
+        ),
+        ("screening", "children"): (
+            "yes I have two kids who were born here in Texas",
+            "no, my kids are in Mexico with my mom",
+        ),
+        ("screening", "status"): (
+            "I applied for asylum three years ago and I am still waiting",
+            "I have no papers at all, not even a work permit",
+        ),
+        ("screening", "where"): (
+            "I live in Houston near Bellaire, 77036",
+            "in Dallas close to Harry Hines",
+        ),
+        ("screening", "want"): ("yes please, I want to talk to a lawyer",),
+        ("*", "appointment"): (
+            "{weekday} at {time} works for me because it is my day off",
+            "number {n} please, I work in the mornings",
+        ),
         ("*", "choice"): ("honestly I am not sure which one it is",),
         ("*", "yes_no"): ("I think so but I am not sure",),
         ("*", "text"): ("I dont really know much, they told me on the phone",),
@@ -336,6 +432,14 @@ FACT_BITS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
             "no le contestan",
             "vivimos en Houston",
         ),
+        "screening": (
+            "llevo 15 años aqui",
+            "tengo 2 hijos nacidos aqui",
+            "vivo en Houston 77036",
+            "nunca me han arrestado",
+            "me llego una carta de la corte",
+            "tengo miedo de que me deporten",
+        ),
     },
     "en": {
         "raid": (
@@ -373,6 +477,14 @@ FACT_BITS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
             "nobody answers him",
             "we live in Houston",
         ),
+        "screening": (
+            "I have been here 15 years",
+            "I have 2 kids born here",
+            "I live in Houston 77036",
+            "I was never arrested",
+            "I got a letter from the court",
+            "I am scared they will deport me",
+        ),
     },
 }
 
@@ -405,4 +517,28 @@ OFF_TOPIC: Final[dict[str, tuple[str, ...]]] = {
 EMOJI: Final[dict[str, tuple[str, ...]]] = {
     "es": ("😭🙏", "???", "🙏🙏🙏", "😢", "...", "👍?"),
     "en": ("😭🙏", "???", "🙏🙏🙏", "😢", "...", "👍?"),
+}
+
+# ---------------------------------------------------------------------------------------
+# How people say the weekday of a consultation time: the catalog's short name (as offered,
+# accents folded, lower case) → the word they write.
+WEEKDAYS: Final[dict[str, dict[str, str]]] = {
+    "es": {
+        "lun": "lunes",
+        "mar": "martes",
+        "mie": "miercoles",
+        "jue": "jueves",
+        "vie": "viernes",
+        "sab": "sabado",
+        "dom": "domingo",
+    },
+    "en": {
+        "mon": "monday",
+        "tue": "tuesday",
+        "wed": "wednesday",
+        "thu": "thursday",
+        "fri": "friday",
+        "sat": "saturday",
+        "sun": "sunday",
+    },
 }

@@ -16,6 +16,8 @@ asked again — and answers it in its style:
                an answer in words: every question needs asking twice
 
 Everyone accepts the privacy notice in their style ("1", "si", "ok dale", "yes I agree").
+Offered consultation times (the `appointment` step) are answered like options: a number,
+the time's words as shown, or a sentence naming its number or weekday.
 The checks at the end of the module are what a person (or the staff reading the case)
 would notice: a question asked a third time in a row, words missing from the case.
 """
@@ -44,7 +46,12 @@ from . import sayings
 STYLES: Final = ("digits", "words", "story", "dont_know", "facts", "off_topic", "emoji")
 REPORT_FLOWS: Final = ("raid", "detention", "harassment")
 INFO_FLOWS: Final = ("documents", "programs")
+CASE_FLOWS: Final = (*REPORT_FLOWS, "screening")  # every flow that ends with a case
 MAX_TURNS: Final = 20
+# The screening asks up to ten questions (years … the consultation time): someone who needs
+# each asked twice (emoji, off_topic) takes 23 turns from a greeting.
+FLOW_TURNS: Final = {"screening": 24}
+_CLOCK: Final = re.compile(r"\b(\d{1,2}):(\d{2})(?:\s?([ap]m))?", re.IGNORECASE)
 REF: Final = re.compile(r"\bHL-[0-9A-Z]{6}\b")
 _OPTION_LINE: Final = re.compile(r"^\s*\d{1,2}\)\s")
 _QUESTION: Final = re.compile(r"[¿]?[^.!?¿¡\n]*\?")
@@ -86,7 +93,9 @@ class Question:
     step: StepSpec | None
     pending: str | None
     repeat: int  # 0 the first time this question is asked, 1 when asked again, …
-    labels: tuple[str, ...]  # the step's option labels in the person's language
+    # The step's option labels in the person's language; at an `appointment` step, the
+    # times offered (and "none of these") as the person saw them.
+    labels: tuple[str, ...]
 
     @property
     def kind(self) -> str:
@@ -148,9 +157,11 @@ class Person:
             return [Said(text, free=len(text.split()) >= 3)]
         return [Said(self.rng.choice(sayings.GREETING[self.lang]))]
 
-    def talk(self, opening: Iterable[Said], *, max_turns: int = MAX_TURNS) -> Outcome:
+    def talk(self, opening: Iterable[Said], *, max_turns: int | None = None) -> Outcome:
         """Send the opening, then answer whatever is asked until the report is a complete
-        case (or the information flow ends), the person is dropped, or `max_turns`."""
+        case (or the information flow ends), the person is dropped, or `max_turns` (by
+        default the flow's: `FLOW_TURNS`, else `MAX_TURNS`)."""
+        max_turns = max_turns or FLOW_TURNS.get(self.flow, MAX_TURNS)
         entered = False
         queue = list(opening)
         while len(self.exchanges) < max_turns:
@@ -226,6 +237,8 @@ class Person:
         lang = str(state.get("lang") or self.lang)
         catalog = self.hotline.flows.catalog
         labels = tuple(catalog.t(o.label, as_lang(self.lang)) for o in step.options) if step else ()
+        if step is not None and step.kind == "appointment" and self.exchanges:
+            labels = shown_options(self.exchanges[-1])
         return Question(lang, flow, step, pending, repeat, labels)
 
     # -- answering -----------------------------------------------------------------------
@@ -245,7 +258,11 @@ class Person:
         if style == "words":
             return Said(self.words(question, typos=True))
         if style == "story":
-            return Said(self.rng.choice(_lookup(sayings.STORY[lang], question)), free=True)
+            text = self.rng.choice(_lookup(sayings.STORY[lang], question))
+            if question.kind == "appointment" and question.labels:
+                index = self.option_index(question)
+                text = naming_a_time(text, question.labels[index], index + 1, lang)
+            return Said(text, free=True)
         if style == "dont_know":
             return Said(self.rng.choice(sayings.DONT_KNOW[lang]))
         if style == "facts":
@@ -265,9 +282,12 @@ class Person:
         return Said(self.rng.choice(sayings.MENU_WORDS[self.lang][self.flow]))
 
     def option_index(self, question: Question) -> int:
-        """Which option the person means: the closing one at "anything else?", else any."""
+        """Which option the person means: the closing one at "anything else?", one of the
+        times offered (not "none of these") at an appointment step, else any."""
         step = question.step
         assert step is not None
+        if step.kind == "appointment":
+            return self.rng.randrange(max(1, len(question.labels) - 1))
         values = [o.value for o in step.options]
         if "done" in values:
             return values.index("done")
@@ -275,7 +295,7 @@ class Person:
 
     def digits(self, question: Question) -> str:
         kind = question.kind
-        if kind == "choice":
+        if kind in ("choice", "appointment"):
             return str(self.option_index(question) + 1)
         if kind in ("yes_no", "consent"):
             return self.rng.choice(("1", "2"))
@@ -284,8 +304,9 @@ class Person:
         return self.rng.choice(sayings.DIGITS.get(kind, ("1",)))
 
     def words(self, question: Question, *, typos: bool) -> str:
-        if question.kind == "choice":
-            text = question.labels[self.option_index(question)].lower()
+        if question.kind in ("choice", "appointment"):
+            labels = question.labels or ("1",)  # no time shown: the first one, by number
+            text = labels[self.option_index(question)].lower()
         else:
             text = self.rng.choice(_lookup(sayings.WORDS[self.lang], question))
         if typos and self.rng.random() < 0.5:
@@ -293,6 +314,27 @@ class Person:
         if typos and self.rng.random() < 0.3:
             text = typo(text, self.rng)
         return text
+
+
+def naming_a_time(template: str, label: str, n: int, lang: str) -> str:
+    """A sentence about the offered time `label` (option `n`), the way a person says it:
+    "el {weekday} a las {time}" → "el jueves a las 10", "la {n} porfa" → "la 2 porfa"."""
+    first = unaccent(label.split(" ")[0]).strip(".,").lower()
+    weekday = sayings.WEEKDAYS[lang].get(first, first)
+    time = ""
+    clock = _CLOCK.search(label)
+    if clock is not None:
+        hour, minutes, half = clock.groups()
+        time = (hour if minutes == "00" else f"{hour}:{minutes}") + (half or "").lower()
+    return template.format(n=n, weekday=weekday, time=time)
+
+
+def shown_options(exchange: Exchange) -> tuple[str, ...]:
+    """The options the last reply of a turn offered, as the person saw them."""
+    if not exchange.replies:
+        return ()
+    options = exchange.replies[-1].get("options")
+    return tuple(str(o) for o in options) if isinstance(options, list) else ()
 
 
 def _lookup(table: sayings.Table, question: Question) -> tuple[str, ...]:
@@ -448,7 +490,7 @@ def check_report(person: Person, outcome: Outcome) -> list[str]:
             f"{outcome.reason} ({len(person.exchanges)} turns)\n" + transcript(person.exchanges)
         )
     case = outcome.case
-    if person.flow in REPORT_FLOWS:
+    if person.flow in CASE_FLOWS:
         if outcome.finished and (case is None or case.intake_step is not None):
             problems.append("no complete case\n" + transcript(person.exchanges))
         elif case is not None and case.flow != person.flow:

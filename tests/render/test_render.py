@@ -84,6 +84,12 @@ SAMPLE_VALUES = {
     "breached": "3",
     "resolved": "9",
     "step": "ask_where",
+    "when": "mié 16 dic, 10:30 (consulado en San Bernardino)",
+    "weekday": "mié",
+    "day": "16",
+    "month": "dic",
+    "time": "10:30",
+    "place": "consulado en San Bernardino",
 }
 
 
