@@ -9,12 +9,19 @@ for that chat (the "last" figure: until the last message of that turn, read befo
 next answer).
 
 Targets, one after the other against the same fake:
-  hotline  `hotline serve` as a subprocess (SQLite under a temp dir, webhook mode,
-           TELEGRAM_API_BASE_URL = the fake) — the real service with its outbox sender
+  hotline  `hotline serve` as a subprocess (SQLite under a temp dir, or `--postgres` with
+           `--workers N`; webhook mode, TELEGRAM_API_BASE_URL = the fake) — the real service
+           with its inbox writer and outbox sender, pacing HOTLINE_TELEGRAM_RATE=`--rate`
   ptb      bench/peers/ptb_conversation_bot.py: a python-telegram-bot ConversationHandler
-           bot with PicklePersistence, webhook updates into application.update_queue
+           bot with PicklePersistence, webhook updates into application.update_queue, its
+           AIORateLimiter at `--rate`
+  bare     bench/peers/bare_endpoint.py: a Starlette webhook that sends the next question
+           from a dict in memory before answering 200 (no database, no pacing): the floor
 
     .venv/bin/python bench/bench_telegram.py --people 50 --think 5
+    # throughput with pacing set high (the provider's per-chat pace of 1/s still holds,
+    # so think at least 1 s):
+    .venv/bin/python bench/bench_telegram.py --people 400 --think 1 --rate 100000
     # the hotline from a snapshot of HEAD (while the working tree is being edited):
     git archive HEAD | tar -x -C /tmp/hotline_head
     .venv/bin/python bench/bench_telegram.py --people 50 --think 5 --source /tmp/hotline_head
@@ -44,6 +51,7 @@ from starlette.responses import JSONResponse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.throwaway import DEFAULT_POSTGRES, throwaway  # noqa: E402
 from tests.fakes.server import free_port  # noqa: E402
 from tests.fakes.telegram_api import FakeBotAPI  # noqa: E402
 
@@ -57,6 +65,7 @@ FIRST = [
     "la migra está haciendo una redada ahorita en mi trabajo en Houston",
 ]
 MAX_STEPS = 12
+TARGETS = ("hotline", "ptb", "bare")
 _update_ids = itertools.count(1)
 
 
@@ -225,9 +234,26 @@ async def run_target(
                 TELEGRAM_WEBHOOK_SECRET=SECRET,
                 TELEGRAM_API_BASE_URL=api,
             )
+            env["HOTLINE_TELEGRAM_RATE"] = f"{args.rate:g}"
+            if args.database:
+                env["HOTLINE_DATABASE_URL"] = args.database
             if args.source:  # e.g. a `git archive HEAD` snapshot while the tree is in flux
                 env["PYTHONPATH"] = str(Path(args.source).resolve())
             cmd = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)]
+            cmd += ["--workers", str(args.workers)]
+        elif name == "bare":
+            cmd = [
+                sys.executable,
+                str(ROOT / "bench/peers/bare_endpoint.py"),
+                "--port",
+                str(port),
+                "--api",
+                api,
+                "--token",
+                fake.token,
+                "--secret",
+                SECRET,
+            ]
         else:
             cmd = [
                 sys.executable,
@@ -242,6 +268,8 @@ async def run_target(
                 SECRET,
                 "--data",
                 tmp,
+                "--rate",
+                f"{args.rate:g}",
             ]
         proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
@@ -314,8 +342,20 @@ async def main() -> None:
         default=1,
         help="unmeasured reports run first, one after the other (0: cold start)",
     )
-    parser.add_argument("--only", choices=["hotline", "ptb"], default=None)
+    parser.add_argument("--only", choices=TARGETS, action="append")
+    parser.add_argument(
+        "--rate", type=float, default=30, help="overall sends/s for the hotline and ptb"
+    )
+    parser.add_argument(
+        "--postgres",
+        nargs="?",
+        const=DEFAULT_POSTGRES,
+        default=None,
+        help="run the hotline on a throwaway database on this PostgreSQL server",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="hotline processes (PostgreSQL)")
     args = parser.parse_args()
+    args.database = None
     fake = TimedFake()
     fake_port = free_port()
     server = uvicorn.Server(
@@ -336,16 +376,23 @@ async def main() -> None:
     api = f"http://127.0.0.1:{fake_port}"
     lines = []
     try:
-        for base, name in ((100_000, "hotline"), (200_000, "ptb")):
-            if args.only in (None, name):
-                run = await run_target(name, fake, api, args, base)
+        for base, name in zip((100_000, 200_000, 300_000), TARGETS, strict=True):
+            if args.only is None or name in args.only:
+                if name == "hotline" and args.postgres:
+                    with throwaway(args.postgres) as (url, _):
+                        args.database = url
+                        run = await run_target(name, fake, api, args, base)
+                else:
+                    run = await run_target(name, fake, api, args, base)
                 lines.append(report(name, run, args.people))
                 print(lines[-1], flush=True)
     finally:
         server.should_exit = True
         await serving
     print(
-        f"\n{args.people} people, think {args.think:g} s, warm-up {args.warmup}, hotline "
+        f"\n{args.people} people, think {args.think:g} s, rate {args.rate:g}/s, hotline on "
+        f"{f'PostgreSQL, {args.workers} worker(s)' if args.postgres else 'SQLite'}, "
+        f"warm-up {args.warmup}, hotline "
         f"code {args.source or ROOT}, Python "
         f"{sys.version.split()[0]}, {os.cpu_count()} CPUs"
     )

@@ -1,6 +1,7 @@
 """The ASGI application: the composition root that wires settings, database and routes.
 
-One app serves the webhooks, the web chat, /healthz and /metrics. Its lifespan starts the
+One app serves the webhooks, the web chat, /healthz and /metrics, behind the middlewares of
+`bot.security` (headers, body limit, the operator pages' token). Its lifespan starts the
 processing workers, the outbox sender, the PTB Application (webhook or polling) and the
 APScheduler sweeps, and stops them in reverse order.
 """
@@ -18,7 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from bot.appointments import publish_slots, send_reminders
-from bot.channels.common import BodyLimit, Services
+from bot.channels.common import Services
 from bot.channels.pipeline import Engine, Processor
 from bot.channels.telegram import webhook as telegram
 from bot.channels.telegram.transport import TelegramTransport
@@ -26,7 +27,7 @@ from bot.channels.twilio_sms import webhook as twilio_sms
 from bot.channels.twilio_sms.transport import TwilioTransport
 from bot.channels.twilio_voice import webhook as twilio_voice
 from bot.channels.web import webhook as webchat
-from bot.config import Settings, load_secret_key
+from bot.config import Settings, load_secret_keys
 from bot.crypto import install_keyring
 from bot.db import Database
 from bot.delivery import Sender, Transport
@@ -34,6 +35,7 @@ from bot.jobs import build_scheduler, refresh_metrics
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.models import utcnow
 from bot.outbox import BACKOFF_BASE
+from bot.security import harden
 from bot.staff import mount_staff
 from bot.staff.sweeps import (
     alert_targets,
@@ -95,8 +97,8 @@ def create_app(
     sweeps: bool = True,
 ) -> FastAPI:
     """Build the hotline's ASGI app; the database is migrated by the caller."""
-    install_keyring(load_secret_key(settings))
-    db = database or Database(settings.resolved_database_url)
+    install_keyring(*load_secret_keys(settings))
+    db = database or Database.from_settings(settings)
     if engine is None:
         from bot.conversations import Hotline
 
@@ -113,7 +115,12 @@ def create_app(
         db, transports, metrics=metrics, poll_interval=poll_interval, backoff_base=backoff_base
     )
     processor = Processor(
-        db, engine, on_replies=sender.wake, metrics=metrics, busy_backlog=settings.busy_backlog
+        db,
+        engine,
+        on_replies=sender.wake,
+        metrics=metrics,
+        busy_backlog=settings.busy_backlog,
+        max_chars=settings.max_message_chars,
     )
     services = Services(
         settings=settings, db=db, metrics=metrics, processor=processor, sender=sender
@@ -159,7 +166,7 @@ def create_app(
     app = FastAPI(
         title="Consular hotline", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None
     )
-    app.add_middleware(BodyLimit)
+    harden(app, settings)  # security headers, the body limit, /metrics and /openapi.json
     app.state.settings = settings
     app.state.db = db
     app.state.services = services

@@ -601,3 +601,47 @@ def slots_by_desk(session: Session, desk_ids: Sequence[str], now: datetime) -> d
     for desk_id in desk_ids:
         counts[desk_id] = len(free_slots(session, desk_id, now, limit=1000))
     return counts
+
+
+def consultation_desks(session: Session, ref: str) -> set[str]:
+    """The desks whose slots hold the case's consultations, cancelled ones aside (central's,
+    for a remote one): their legal-aid staff hold the consultation."""
+    return set(
+        session.exec(
+            select(Slot.desk_id)
+            .join(Appointment, col(Appointment.slot_id) == col(Slot.id))
+            .where(Appointment.case_ref == ref, col(Appointment.status).in_(LIVE))
+        ).all()
+    )
+
+
+def patterns_of(session: Session, desk_id: str) -> list[SlotPattern]:
+    """The desk's weekly availability, Monday first."""
+    return list(
+        session.exec(
+            select(SlotPattern)
+            .where(SlotPattern.desk_id == desk_id)
+            .order_by(col(SlotPattern.weekday), col(SlotPattern.start), col(SlotPattern.id))
+        ).all()
+    )
+
+
+def closures_of(session: Session, desk_id: str, since: date) -> list[date]:
+    """The desk's closed days from `since` on."""
+    return list(
+        session.exec(
+            select(col(SlotClosure.day))
+            .where(SlotClosure.desk_id == desk_id, col(SlotClosure.day) >= since)
+            .order_by(col(SlotClosure.day))
+        ).all()
+    )
+
+
+def appointment_at(session: Session, appointment_id: int) -> tuple[Appointment, Slot] | None:
+    """An appointment with its slot (whose desk holds the consultation)."""
+    row = session.exec(
+        select(Appointment, Slot)
+        .join(Slot, col(Slot.id) == col(Appointment.slot_id))
+        .where(Appointment.id == appointment_id)
+    ).first()
+    return (row[0], row[1]) if row else None

@@ -107,7 +107,7 @@ def assess(session: Session, report: Report, desks: DeskDirectory, now: datetime
     location = locate(report)
     counts = open_critical_counts(session) if priority == "critical" else None
     decision = route(location, priority, now, counts)
-    reasons += decision.reasons
+    reasons += _without_place(decision.reasons, location)
     if location is not None:
         reasons.append(f"location: {location.method}, confidence {location.confidence}")
     if report.anonymous:  # before the person agreed: no words, no ZIP or area code
@@ -122,6 +122,14 @@ def assess(session: Session, report: Report, desks: DeskDirectory, now: datetime
         also_central=decision.also_central,
         needs_review=triage.needs_review,
     )
+
+
+def _without_place(reasons: tuple[str, ...], location: Location | None) -> list[str]:
+    """Routing's reasons with the place's name taken out: reasons say how the desk was
+    chosen; the place itself is the case's `location_label`, and nowhere else."""
+    if location is None or not location.label:
+        return list(reasons)
+    return [reason.replace(location.label, "the place") for reason in reasons]
 
 
 def save_report(
@@ -208,7 +216,7 @@ def _fill(case: Case, report: Report, location: Location | None) -> None:
     case.zip = location.zip if location else None
     case.lat = round(location.lat, 2) if location and location.lat is not None else None
     case.lon = round(location.lon, 2) if location and location.lon is not None else None
-    case.person_hash = _person_hash(answers) if case.intent == "detention" else None
+    case.person_hash = person_hash_of(answers) if case.intent == "detention" else None
 
 
 def _update(
@@ -288,7 +296,9 @@ def _finish_intake(session: Session, case: Case, now: datetime) -> None:
         _link(session, case, now)
 
 
-def _person_hash(answers: Mapping[str, Any]) -> str | None:
+def person_hash_of(answers: Mapping[str, Any]) -> str | None:
+    """The keyed hash that joins reports about one detained person (A-number, or name and
+    date of birth), under the keyring's current secret; None without enough to tell."""
     key = person_key(
         _text(answers.get("a_number")), _text(answers.get("name")), _text(answers.get("dob"))
     )
@@ -356,13 +366,18 @@ def _join_incident(session: Session, case: Case, now: datetime) -> None:
     else:
         incident = match
     case.incident_id = incident.id
-    reporters = set(
-        session.exec(select(Case.contact_id).where(Case.incident_id == incident.id)).all()
-    ) | {case.contact_id}
+    reports = set(
+        session.exec(
+            select(Case.contact_id, Case.channel).where(Case.incident_id == incident.id)
+        ).all()
+    ) | {(case.contact_id, case.channel)}
+    # Anyone can open web-chat sessions at will, so all web reports together count as one
+    # independent source: they corroborate only with another channel (or staff confirm).
+    sources = {"web" if channel == "web" else contact for contact, channel in reports}
     incident.report_count += 1
-    incident.reporter_count = len(reporters)
+    incident.reporter_count = len({contact for contact, _ in reports})
     incident.last_report_at = now
-    incident.state = corroboration_state(incident.state, incident.reporter_count)
+    incident.state = corroboration_state(incident.state, len(sources))
     primary = session.exec(
         select(Case)
         .where(Case.incident_id == incident.id, Case.id != case.id, col(Case.parent_id).is_(None))

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import datetime
+from typing import Any
 
 import typer
 
 from bot.config import Settings, get_settings
 from bot.db import Database
 from bot.errors import BotError
+from bot.keys import app as keys_app
+from bot.redact import install_redaction
 
 app = typer.Typer(
     help="Consular hotline and case-triage bot.",
@@ -25,6 +29,7 @@ triage_app = typer.Typer(help="The learned triage model.", no_args_is_help=True)
 app.add_typer(triage_app, name="triage")
 slots_app = typer.Typer(help="Legal-aid consultation slots.", no_args_is_help=True)
 app.add_typer(slots_app, name="slots")
+app.add_typer(keys_app, name="keys")
 
 
 def _setup_logging(settings: Settings, *, quiet: bool = False) -> None:
@@ -33,6 +38,7 @@ def _setup_logging(settings: Settings, *, quiet: bool = False) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    install_redaction(settings)  # no text, chat id, number or token in any record, DEBUG too
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # httpx logs every request URL at INFO, and Telegram's URLs carry the bot token;
     # twilio's client logs request headers. Neither belongs in our logs.
@@ -47,18 +53,56 @@ def _setup_logging(settings: Settings, *, quiet: bool = False) -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(
+        1, min=1, help="Worker processes behind the one port (PostgreSQL only)."
+    ),
 ) -> None:
     """Run the whole service: webhooks, web chat, staff API and dashboard, sweeps."""
     import uvicorn
 
-    from bot.app import create_app
     from bot.migrate import upgrade
 
     settings = get_settings()
     _setup_logging(settings)
+    if workers > 1 and not settings.resolved_database_url.startswith("postgresql"):
+        typer.echo(
+            "--workers needs PostgreSQL: SQLite takes one writer at a time, so on SQLite the "
+            "hotline runs as one process (set HOTLINE_DATABASE_URL to a postgresql+psycopg:// "
+            "URL to run several).",
+            err=True,
+        )
+        raise typer.Exit(2)
     upgrade(settings.resolved_database_url)
-    typer.echo(f"Hotline on http://{host}:{port}/  (health: /healthz)", err=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", proxy_headers=True)
+    if workers > 1:  # a key generated on first run is made once, before the workers read it
+        from bot.config import load_secret_keys
+
+        load_secret_keys(settings)
+    typer.echo(
+        f"Hotline on http://{host}:{port}/  (health: /healthz; {workers} worker process"
+        f"{'es' if workers > 1 else ''})",
+        err=True,
+    )
+    proxies = settings.trusted_proxies  # uvicorn believes X-Forwarded-* as bot.clientaddr does
+    uvicorn.run(
+        "bot.cli:service" if workers > 1 else service(settings),
+        factory=workers > 1,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies,
+    )
+
+
+def service(settings: Settings | None = None) -> Any:
+    """The service's ASGI app; with several workers, uvicorn calls this in each process."""
+    from bot.app import create_app
+
+    if settings is None:
+        settings = get_settings()
+        _setup_logging(settings)
+    return create_app(settings)
 
 
 @db_app.command("upgrade")
@@ -118,14 +162,14 @@ def route_location(location: str = typer.Argument(..., help="A ZIP code or a pla
 def _database(settings: Settings) -> Database:
     """The configured database, migrated, with desks in place and keys installed."""
     from bot.cases import sync_desks
-    from bot.config import load_secret_key
+    from bot.config import load_secret_keys
     from bot.crypto import install_keyring
     from bot.migrate import upgrade
     from bot.routing import load_desks
 
-    install_keyring(load_secret_key(settings))
+    install_keyring(*load_secret_keys(settings))
     upgrade(settings.resolved_database_url)
-    db = Database(settings.resolved_database_url)
+    db = Database.from_settings(settings)
     with db.write() as session:  # desks only: no need to load flows and catalogs here
         sync_desks(session, load_desks())
     return db
@@ -170,12 +214,24 @@ def staff_add(
     db = _database(settings)
     try:
         staff, token = add_staff(
-            db, name=name, desk=desk, role=role, password=secret, legal_aid=legal_aid
+            db,
+            name=name,
+            desk=desk,
+            role=role,
+            password=secret,
+            legal_aid=legal_aid,
+            token_days=settings.staff_token_days,
         )
     finally:
         db.dispose()
     typer.echo(f"created {staff.role} {staff.name!r} at desk {staff.desk_id}")
+    _echo_token(token, staff.token_expires_at)
+
+
+def _echo_token(token: str, expires: datetime | None) -> None:
     typer.echo(f"API token (shown once, keep it safe): {token}")
+    if expires is not None:
+        typer.echo(f"it stops working at {expires:%Y-%m-%d %H:%M} UTC")
 
 
 @staff_app.command("password")
@@ -193,7 +249,51 @@ def staff_password(
         set_password(db, name=name, password=secret)
     finally:
         db.dispose()
-    typer.echo("password set")
+    typer.echo("password set; every dashboard session of this person has ended")
+
+
+@staff_app.command("deactivate")
+def staff_deactivate(
+    name: str = typer.Option(..., "--name", help="The staff member's name."),
+) -> None:
+    """Deactivate an account: its sessions end and its API token is revoked at once."""
+    from bot.staff.commands import deactivate_staff
+
+    settings = get_settings()
+    _setup_logging(settings, quiet=True)
+    db = _database(settings)
+    try:
+        staff = deactivate_staff(db, name=name)
+    finally:
+        db.dispose()
+    typer.echo(f"deactivated {staff.name!r}: sessions ended, API token revoked")
+
+
+@staff_app.command("token")
+def staff_token(
+    name: str = typer.Option(..., "--name", help="The staff member's name."),
+    rotate: bool = typer.Option(False, "--rotate", help="Print a new token; the old one ends."),
+) -> None:
+    """Say when a staff member's API token expires; with --rotate, replace it."""
+    from bot.staff.commands import rotate_token, token_expiry
+
+    settings = get_settings()
+    _setup_logging(settings, quiet=True)
+    db = _database(settings)
+    try:
+        if not rotate:
+            expires = token_expiry(db, name=name)
+            typer.echo(
+                "no usable API token (--rotate issues one, unless deactivated)"
+                if expires is None
+                else f"the API token stops working at {expires:%Y-%m-%d %H:%M} UTC"
+            )
+            return
+        staff, token = rotate_token(db, name=name, days=settings.staff_token_days)
+    finally:
+        db.dispose()
+    typer.echo(f"new API token for {staff.name!r}; the old one no longer works")
+    _echo_token(token, staff.token_expires_at)
 
 
 @triage_app.command("train")

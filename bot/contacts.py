@@ -5,18 +5,29 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from bot.inbox import sender_key
-from bot.models import Contact
+from bot.inbox import sender_key, sender_keys
+from bot.models import Contact, InboundMessage
 
 
 def find_contact(session: Session, channel: str, address: str) -> Contact | None:
-    """The contact for this channel address, if we know it."""
-    key = sender_key(channel, address)
+    """The contact for this channel address, if we know it (under any key of the keyring:
+    a key rotation rehashes contacts while people keep writing)."""
+    keys = sender_keys(channel, address)
     return session.exec(
-        select(Contact).where(Contact.channel == channel, Contact.address_hash == key)
+        select(Contact).where(Contact.channel == channel, col(Contact.address_hash).in_(keys))
     ).first()
+
+
+def sender_of(session: Session, inbound_id: int, channel: str, address: str) -> Contact | None:
+    """The contact a stored message came from: the one it was processed for (an erasure
+    made that contact's hash random since, so its address no longer finds it), else the one
+    its address finds."""
+    message = session.get(InboundMessage, inbound_id)
+    if message is not None and message.contact_id is not None:
+        return session.get(Contact, message.contact_id)
+    return find_contact(session, channel, address)
 
 
 def get_or_create_contact(

@@ -5,6 +5,18 @@ transaction: on SQLite it starts with `BEGIN IMMEDIATE` (a deferred transaction 
 and then writes fails at once under concurrency) and takes a per-process lock first, so
 threads queue in Python instead of sleeping in SQLite's busy handler; on PostgreSQL it is
 an ordinary transaction. Both commit on success and roll back on error.
+
+Durability: a commit is on disk when it returns. PostgreSQL's default (`synchronous_commit
+= on`) does that; SQLite does it with `synchronous=FULL` (the default here), where each
+commit syncs the write-ahead log. `synchronous=NORMAL` (HOTLINE_SQLITE_SYNCHRONOUS=normal)
+syncs only at checkpoints: a crash of the *process* still loses nothing, but a crash of the
+operating system or a power cut may lose the last commits — messages already answered 2xx.
+The inbox writer commits many messages at once (`bot.channels.pipeline`), so FULL costs one
+sync per batch, not per message.
+
+PostgreSQL's pool holds `pool_size` connections and no overflow: as many as the threads that
+may hold one at once (the API's worker threads and the service's own), so no request waits
+for a connection and no overflow connection is opened and closed per checkout.
 """
 
 from __future__ import annotations
@@ -14,14 +26,21 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
+from bot.config import Settings
+
 SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_SYNCHRONOUS: Final = ("full", "normal")
+# The API's worker threads (AnyIO's default limiter: 40) plus the service's own threads
+# (asyncio's default executor: the inbox writer, the sender, the sweeps).
+POOL_SIZE: Final = 50
+POOL_TIMEOUT_S: Final = 30
 
 
 class FairLock:
@@ -50,14 +69,23 @@ class FairLock:
                 self._held = False
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (see _begin)
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _sqlite_pragmas(synchronous: str) -> Any:
+    if synchronous not in SQLITE_SYNCHRONOUS:
+        raise ValueError(f"SQLite synchronous must be one of {SQLITE_SYNCHRONOUS}")
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (see _begin)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted and overwritten content is zeroed, not left in free pages for a copy of
+        # the file to hold (an erasure must leave nothing behind).
+        cursor.execute("PRAGMA secure_delete=ON")
+        cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        cursor.close()
+
+    return on_connect
 
 
 def _sqlite_begin(connection: Any) -> None:
@@ -65,14 +93,22 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for the URL, with SQLite's WAL, busy timeout and foreign keys set."""
+def make_engine(
+    url: str, *, sqlite_synchronous: str = "full", pool_size: int = POOL_SIZE
+) -> Engine:
+    """An engine for the URL: SQLite with WAL, busy timeout, foreign keys and the chosen
+    `synchronous`; PostgreSQL (psycopg 3) with a pool of `pool_size` and no overflow."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        # As many connections as the worker threads that may hold one (AnyIO default: 40).
-        return create_engine(parsed, pool_size=40, max_overflow=10, pool_pre_ping=True)
+        return create_engine(
+            parsed,
+            pool_size=pool_size,
+            max_overflow=0,
+            pool_timeout=POOL_TIMEOUT_S,
+            pool_pre_ping=True,
+        )
     in_memory = parsed.database in (None, "", ":memory:")
     if not in_memory and parsed.database:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -81,7 +117,7 @@ def make_engine(url: str) -> Engine:
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         **({"poolclass": StaticPool} if in_memory else {"pool_size": 20, "max_overflow": 0}),
     )
-    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "connect", _sqlite_pragmas(sqlite_synchronous))
     event.listen(engine, "begin", _sqlite_begin)
     return engine
 
@@ -89,14 +125,25 @@ def make_engine(url: str) -> Engine:
 class Database:
     """One database: a read engine and a write path over the same pool."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self, url: str, *, sqlite_synchronous: str = "full", pool_size: int = POOL_SIZE
+    ) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, sqlite_synchronous=sqlite_synchronous, pool_size=pool_size)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._write_engine = (
             self.engine.execution_options(sqlite_immediate=True) if self.is_sqlite else self.engine
         )
         self._write_lock = FairLock() if self.is_sqlite else None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        """The configured database with the configured durability and pool."""
+        return cls(
+            settings.resolved_database_url,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            pool_size=settings.db_pool_size,
+        )
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -118,6 +165,18 @@ class Database:
             session.begin(),
         ):
             yield session
+
+    @contextmanager
+    def statements(self) -> Iterator[Connection]:
+        """A Core connection for writes that are atomic on their own: on PostgreSQL in
+        autocommit, each statement its own transaction (no BEGIN and COMMIT round trips);
+        on SQLite one write transaction around them all, as `write()`."""
+        if self._write_lock is None:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                yield conn
+            return
+        with self._write_lock, self._write_engine.begin() as conn:
+            yield conn
 
     def ping(self) -> None:
         """Raise if the database does not answer."""

@@ -1,7 +1,10 @@
 """The sender: loops that deliver the outbox through the providers, within their rate limits.
 
-One loop per transport (Telegram, Twilio) claims due rows, checks the person has not opted
-out, waits for the rate limiter and calls the provider. A transient failure puts the row
+One loop per transport (Telegram, Twilio) keeps up to a batch of due rows in delivery — it
+claims more as soon as some are done, so a reply held back by one chat's pace never holds up
+another chat's — and for each row checks the person has not opted out, waits for the rate
+limiter and calls the provider; the sends that finish meanwhile are recorded in one
+transaction. A transient failure puts the row
 back with exponential backoff; a permanent one marks it `failed`; an opt-out error marks it
 `suppressed` and records the opt-out. Each transport brings its pacing from the settings
 (`HOTLINE_TELEGRAM_RATE`, `HOTLINE_TWILIO_RATE`); on PostgreSQL the limiter keeps its state
@@ -21,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, ParamSpec, Protocol, TypeVar
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -39,9 +42,9 @@ from bot.outbox import (
     claim_due,
     mark_failed,
     mark_retry,
-    mark_sent,
+    mark_sent_many,
     mark_suppressed,
-    recipient,
+    recipients,
     suppress_in,
 )
 
@@ -59,6 +62,10 @@ class RetryLater(ChannelSendError):
 
 
 LEASE_MARGIN = timedelta(seconds=5)
+# Rows in delivery at once per transport: beyond this many concurrent requests the HTTP
+# client's pool spends more time managing them than sending (and a crash leaves fewer in
+# doubt).
+MAX_IN_FLIGHT: Final = 64
 
 
 class OptedOutError(PermanentSendError):
@@ -141,7 +148,9 @@ class SharedRateLimiter:
     """The same pacing with its state in the database, so every `hotline serve` process
     shares one budget (PostgreSQL). One row per rate key (a `SweepMark` named "pace", the
     key hashed) holds its next free slot; a reservation locks the overall row and the
-    key's row, moves both on and commits, then the caller sleeps until its slot."""
+    keys' rows, moves them on and commits, then each caller sleeps until its slot. The
+    reservations asked for while one is being written go together in the next transaction
+    (one commit for many sends, in the order they were asked)."""
 
     PURGE_EVERY: Final = 1000
 
@@ -150,12 +159,32 @@ class SharedRateLimiter:
         self.name = name
         self.pacing = pacing
         self._reservations = 0
+        self._asked: list[tuple[str, asyncio.Future[float]]] = []
+        self._writing: asyncio.Task[None] | None = None
 
     async def acquire(self, key: str) -> None:
         """Reserve the next free slot for `key` in the database and wait for it."""
-        wait = await asyncio.to_thread(self._reserve, key)
+        asked: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self._asked.append((key, asked))
+        if self._writing is None or self._writing.done():
+            self._writing = asyncio.create_task(self._write_reservations())
+        wait = await asked
         if wait > 0:
             await asyncio.sleep(wait)
+
+    async def _write_reservations(self) -> None:
+        while self._asked:
+            batch, self._asked = self._asked, []
+            try:
+                waits = await asyncio.to_thread(self._reserve_many, [k for k, _ in batch])
+            except Exception as exc:  # each caller retries its row later
+                for _, asked in batch:
+                    if not asked.done():
+                        asked.set_exception(exc)
+                continue
+            for (_, asked), wait in zip(batch, waits, strict=True):
+                if not asked.done():
+                    asked.set_result(wait)
 
     def pause(self, seconds: float) -> None:
         """Hold every process's sends for `seconds` (written from a worker thread)."""
@@ -183,19 +212,26 @@ class SharedRateLimiter:
             )
 
     def _reserve(self, key: str) -> float:
-        overall, own = self.name, f"{self.name}:{lookup_hash(key)[:32]}"
+        return self._reserve_many([key])[0]
+
+    def _reserve_many(self, keys: list[str]) -> list[float]:
+        """Slots for sends to `keys`, in order, in one transaction; the seconds to wait."""
+        overall = self.name
+        owns = [f"{self.name}:{lookup_hash(key)[:32]}" for key in keys]
         now = time.time()
         with self.db.write() as session:
-            rows = self._rows(session, [overall, own])
-            slot, tat, key_tat = next_slot(self.pacing, now, rows[overall], rows[own])
-            for name, value in ((overall, tat), (own, key_tat)):
-                session.execute(
-                    update(SweepMark)
-                    .where(col(SweepMark.name) == PACE_MARK, col(SweepMark.key) == name)
-                    .values(at=_at(value))
+            rows = self._rows(session, sorted({overall, *owns}))
+            waits = []
+            for own in owns:
+                slot, rows[overall], rows[own] = next_slot(
+                    self.pacing, now, rows[overall], rows[own]
                 )
-            self._reservations += 1
-            if self._reservations % self.PURGE_EVERY == 0:
+                waits.append(slot - now)
+            session.connection().execute(
+                _MOVE_SLOT, [{"b_k": name, "b_at": _at(value)} for name, value in rows.items()]
+            )
+            self._reservations += len(keys)
+            if self._reservations % self.PURGE_EVERY < len(keys):
                 session.execute(
                     delete(SweepMark).where(
                         col(SweepMark.name) == PACE_MARK,
@@ -204,16 +240,16 @@ class SharedRateLimiter:
                         col(SweepMark.at) < _at(now - 3600),
                     )
                 )
-        return slot - now
+        return waits
 
     def _rows(self, session: Session, keys: list[str]) -> dict[str, float]:
         """Lock the keys' rows (created on first use), in key order: no deadlocks."""
-        for key in keys:
-            session.execute(
-                _insert_mark(session)
-                .values(name=PACE_MARK, key=key, at=_EPOCH)
-                .on_conflict_do_nothing(index_elements=["name", "key"])
-            )
+        session.connection().execute(
+            _insert_mark(session)
+            .values(name=PACE_MARK, key=bindparam("b_k"), at=_EPOCH)
+            .on_conflict_do_nothing(index_elements=["name", "key"]),
+            [{"b_k": key} for key in keys],
+        )
         found = session.execute(
             select(col(SweepMark.key), col(SweepMark.at))
             .where(col(SweepMark.name) == PACE_MARK, col(SweepMark.key).in_(keys))
@@ -221,6 +257,14 @@ class SharedRateLimiter:
             .with_for_update()
         ).all()
         return {k: _seconds(at) for k, at in found}
+
+
+_MARKS: Any = SweepMark.__table__  # type: ignore[attr-defined]
+_MOVE_SLOT: Final = (
+    update(_MARKS)
+    .where(_MARKS.c.name == PACE_MARK, _MARKS.c.key == bindparam("b_k"))
+    .values(at=bindparam("b_at"))
+)
 
 
 def _log_failure(done: asyncio.Future[None]) -> None:
@@ -296,6 +340,8 @@ class Sender:
         self._wake = {t.name: asyncio.Event() for t in transports}
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
+        self._sent: list[tuple[int, str | None, asyncio.Future[None]]] = []
+        self._sent_writer: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         """Look for due rows now instead of at the next poll."""
@@ -322,14 +368,26 @@ class Sender:
         self._tasks = []
 
     async def _loop(self, transport: Transport) -> None:
+        """Keep up to a batch of the transport's rows in delivery: claim as soon as there is
+        room — a reply held back by a chat's pace never holds up another chat's."""
         event = self._wake[transport.name]
         erase: Callable[[], Awaitable[int]] | None = getattr(transport, "erase_at_provider", None)
         erased_at = 0.0
+        in_flight: set[asyncio.Task[None]] = set()
+
+        def finished(task: asyncio.Task[None]) -> None:
+            in_flight.discard(task)
+            event.set()  # room for another row (maybe the same person's next one)
+
         while not self._stopping:
-            sent = 0
-            if transport.ready:
+            started = 0
+            room = max(1, min(transport.batch, MAX_IN_FLIGHT)) - len(in_flight)
+            if transport.ready and room > 0:
                 try:
-                    sent = await self.run_once(transport)
+                    for task in await self._start(transport, room):
+                        in_flight.add(task)
+                        task.add_done_callback(finished)
+                        started += 1
                 except Exception as exc:  # the database is down: try again later
                     logger.warning(
                         "sender %s: claim failed (%s)", transport.name, type(exc).__name__
@@ -346,27 +404,44 @@ class Sender:
                         transport.name,
                         type(exc).__name__,
                     )
-            if sent == 0 and not self._stopping:
+            if started == 0 and not self._stopping:
                 event.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(event.wait(), self.poll_interval)
+        if in_flight:  # stopping: let what is being sent finish (stop() bounds the wait)
+            await asyncio.gather(*in_flight, return_exceptions=True)
 
     async def run_once(self, transport: Transport) -> int:
         """Claim one batch for the transport and deliver it; return the batch size."""
+        tasks = await self._start(transport, transport.batch)
+        if tasks:
+            await asyncio.gather(*tasks)
+        return len(tasks)
+
+    async def _start(self, transport: Transport, limit: int) -> list[asyncio.Task[None]]:
+        """Claim up to `limit` due rows and start delivering each (one task per row)."""
         claims = await asyncio.to_thread(
             claim_due,
             self.db,
             now=utcnow(),
             channels=transport.channels,
-            limit=transport.batch,
+            limit=limit,
             lease=LEASE,
         )
-        if claims:
-            await asyncio.gather(*(self._deliver(transport, c) for c in claims))
-        return len(claims)
+        if not claims:
+            return []
+        people = await asyncio.to_thread(recipients, self.db, {c.contact_id for c in claims})
+        return [
+            asyncio.create_task(
+                self._deliver(transport, c, people.get(c.contact_id, (None, False)))
+            )
+            for c in claims
+        ]
 
-    async def _deliver(self, transport: Transport, claim: Claim) -> None:
-        address, opted_out = await asyncio.to_thread(recipient, self.db, claim.contact_id)
+    async def _deliver(
+        self, transport: Transport, claim: Claim, to: tuple[str | None, bool]
+    ) -> None:
+        address, opted_out = to
         if address is None or (opted_out and claim.kind != OPT_OUT_NOTICE):
             reason = "opted out" if opted_out else "contact erased"
             await self._record(mark_suppressed, self.db, claim.id, reason=reason, now=utcnow())
@@ -400,8 +475,32 @@ class Sender:
             logger.exception("outbound %s: unexpected error while sending", claim.id)
             await self._retry(claim, type(exc).__name__)
         else:
-            await self._record(mark_sent, self.db, claim.id, provider_id=provider_id, now=utcnow())
+            await self._mark_sent(claim.id, provider_id)
             self._count(claim, "sent")
+
+    async def _mark_sent(self, outbound_id: int, provider_id: str | None) -> None:
+        """Record a send with every other one that finished meanwhile (one transaction, one
+        disk sync, per round instead of per message); return once it is recorded."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._sent.append((outbound_id, provider_id, done))
+        if self._sent_writer is None or self._sent_writer.done():
+            self._sent_writer = asyncio.create_task(self._write_sent())
+        await done
+
+    async def _write_sent(self) -> None:
+        while self._sent:
+            batch, self._sent = self._sent, []
+            try:
+                sent = [(i, p) for i, p, _ in batch]
+                await self._record(mark_sent_many, self.db, sent, now=utcnow())
+            except Exception as exc:
+                for *_, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for *_, done in batch:
+                if not done.done():
+                    done.set_result(None)
 
     async def _retry(self, claim: Claim, error: str, delay: float | None = None) -> None:
         logger.info(

@@ -1,10 +1,14 @@
 """Erasing a person's data at their request ("BORRAR") or when retention runs out.
 
-What goes: their name, their words (inbound texts, our replies, case summaries and answers,
-case history details, locations), their conversation state. What stays: anonymous figures
-(a case's intent, priority, desk and dates) so the consulate can still count. The address
-(phone number or chat id) is kept only until the confirmation of the erasure is sent; the
-retention sweep clears it after that.
+What goes: their name, their words (inbound texts, our replies and the options they
+offered, case summaries and answers, case history details), their places (when retention
+erases, a ZIP3 stays: the first three digits of a ZIP code, a county-sized area), their
+conversation state, and every keyed hash that would let someone holding the key show that
+a number or a person was here: the contact's and the inbox's address hashes become random
+values (`unlinkable_hash`), cases' person hashes go. What stays: anonymous figures (a
+case's intent, priority, desk and dates) so the consulate can still count. The address (phone
+number or chat id) is kept, encrypted, only until the confirmation of the erasure is sent;
+the retention sweep clears it after that.
 
 What a provider still holds goes too: each voicemail recording and each evidence file left
 at Twilio is queued as a `ProviderErasure` row (in the same transaction), which the Twilio
@@ -15,6 +19,7 @@ files kept here (`Media`) are deleted with the case or the person.
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -30,24 +35,31 @@ from bot.models import (
     Contact,
     Conversation,
     InboundMessage,
+    Incident,
     Media,
     OutboundMessage,
     OutboundStatus,
     ProviderErasure,
+    SweepMark,
 )
 
 ERASED_OUTCOME = "erased_by_person"
+ERASED_HASH_PREFIX: Final = "erased-"  # never the start of a real hash (hex digits only)
 RECORDING_SID: Final = re.compile(r"^RE[0-9a-fA-F]{32}$")
 ERASURE_LEASE: Final = timedelta(minutes=2)
 ERASURE_RETRY_CAP: Final = timedelta(hours=1)
 
 
-def erase_contact(session: Session, contact: Contact, now: datetime) -> None:
-    """Erase everything personal stored about the contact, keeping anonymous figures."""
+def erase_contact(
+    session: Session, contact: Contact, now: datetime, *, coarse_place: bool = False
+) -> None:
+    """Erase everything personal stored about the contact, keeping anonymous figures (and,
+    with `coarse_place`, each case's ZIP3)."""
     assert contact.id is not None
     session.flush()  # the message being processed must be linked before the bulk updates
     contact.display_name = None
     contact.erased_at = now
+    known_as, contact.address_hash = contact.address_hash, unlinkable_hash()
     session.exec(
         update(Conversation)
         .where(col(Conversation.contact_id) == contact.id)
@@ -56,7 +68,7 @@ def erase_contact(session: Session, contact: Contact, now: datetime) -> None:
     session.exec(
         update(InboundMessage)
         .where(col(InboundMessage.contact_id) == contact.id)
-        .values(text="", sender="", payload=None)
+        .values(text="", sender="", payload=None, sender_hash=contact.address_hash)
     )
     session.exec(
         update(OutboundMessage)
@@ -67,28 +79,40 @@ def erase_contact(session: Session, contact: Contact, now: datetime) -> None:
         .values(status=OutboundStatus.suppressed, text="", updated_at=now)
     )
     session.exec(
-        update(OutboundMessage).where(col(OutboundMessage.contact_id) == contact.id).values(text="")
+        update(OutboundMessage)
+        .where(col(OutboundMessage.contact_id) == contact.id)
+        .values(text="", options=[], last_error=None)  # a provider's error may quote the number
     )
+    # Once-only marks keyed by the sender's hash (the busy notice's) would still name them.
+    session.exec(delete(SweepMark).where(col(SweepMark.key).contains(known_as)))
     cases = session.exec(select(Case).where(Case.contact_id == contact.id)).all()
     for case in cases:
-        erase_case(session, case, now)
+        erase_case(session, case, now, coarse_place=coarse_place)
     _erase_media(session, _media_of(contact.id), now)
 
 
 def erase_case(
-    session: Session, case: Case, now: datetime, *, outcome: str = ERASED_OUTCOME
+    session: Session,
+    case: Case,
+    now: datetime,
+    *,
+    outcome: str = ERASED_OUTCOME,
+    coarse_place: bool = False,
 ) -> None:
     """Clear a case's personal fields and history details and move it to `erased` (a case
-    not yet resolved gets `outcome`). Other people's reports linked to it stay in the
-    queue: the oldest becomes their new head."""
+    not yet resolved gets `outcome`). Its place goes, or with `coarse_place` (retention)
+    only its ZIP3 stays. Other people's reports linked to it stay in the queue: the oldest
+    becomes their new head."""
     assert case.id is not None
     _hand_over_linked_reports(session, case, now)
     case.answers = None
     case.summary = None
     case.location_label = None
     case.person_hash = None
-    case.reasons = ["erased at the person's request"]  # the cues quoted their words
-    case.zip, case.lat, case.lon = None, None, None
+    case.reasons = ["personal data erased"]  # they described the person's report
+    case.zip = coarse_zip(case.zip) if coarse_place else None
+    case.lat, case.lon = None, None
+    _release_incident(session, case, coarse_place)
     case.erased_at = now
     case.updated_at = now
     _erase_recordings(session, case, now)
@@ -99,6 +123,37 @@ def erase_case(
     if case.status != CaseStatus.erased:
         kept = case.outcome if case.status == CaseStatus.resolved else outcome
         lifecycle.move(session, case, CaseStatus.erased, actor="system", now=now, outcome=kept)
+
+
+def unlinkable_hash() -> str:
+    """A random value in place of an erased person's keyed hash: unique like the hash it
+    replaces, and linked to nothing, whoever holds the key."""
+    return ERASED_HASH_PREFIX + secrets.token_hex(28)
+
+
+def coarse_zip(zip_code: str | None) -> str | None:
+    """A ZIP code's first three digits (its sectional center, a county-sized area): the only
+    place kept once a report's personal data is gone."""
+    return zip_code[:3] if zip_code and len(zip_code) >= 3 else None
+
+
+def _release_incident(session: Session, case: Case, coarse_place: bool) -> None:
+    """An incident that only this report still stands behind keeps no more place than the
+    report does: no label, no coordinates, a ZIP3 at most (staff's note stays until
+    retention)."""
+    if case.incident_id is None:
+        return
+    others = select(Case.id).where(
+        col(Case.incident_id) == case.incident_id,
+        col(Case.id) != case.id,
+        col(Case.erased_at).is_(None),
+    )
+    if session.exec(others.limit(1)).first() is not None:
+        return
+    incident = session.get(Incident, case.incident_id)
+    if incident is not None:
+        incident.label, incident.lat, incident.lon = None, None, None
+        incident.zip = coarse_zip(incident.zip) if coarse_place else None
 
 
 def _hand_over_linked_reports(session: Session, case: Case, now: datetime) -> None:

@@ -52,6 +52,19 @@ class Metrics:
             ["channel", "status"],
             registry=self.registry,
         )
+        self.inbox_waiting = Gauge(
+            "hotline_inbox_waiting",
+            "Inbound messages stored and not processed yet, by channel (updated at each scrape).",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.oldest_reply_seconds = Gauge(
+            "hotline_outbox_oldest_waiting_seconds",
+            "Age of the oldest reply not yet handed to the provider, by channel (updated at "
+            "each scrape).",
+            ["channel"],
+            registry=self.registry,
+        )
         self.status_callbacks = Counter(
             "hotline_status_callbacks_total",
             "Provider delivery-status callbacks by status and whether they moved a row.",

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from bot.crypto import EncryptedJSON, EncryptedText, keyring
+from bot.crypto import EncryptedJSON, EncryptedText, SealedJSON, keyring
 
 
 def utcnow() -> datetime:
@@ -133,6 +133,8 @@ class InboundMessage(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("channel", "provider_id"),
         Index("ix_inbound_pending", "status", "received_at"),
+        # A person's pending messages: what the inbox writer reads (and locks) per batch.
+        Index("ix_inbound_sender_status", "sender_hash", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -149,6 +151,9 @@ class InboundMessage(SQLModel, table=True):
     processed_at: datetime | None = None
     contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
     error: str | None = Field(default=None, max_length=200)  # exception class only: no data
+    # The case the message belongs to, linked when it is processed: a case's transcript is
+    # the messages linked to it, never another case's.
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
 
 
 class OutboundMessage(SQLModel, table=True):
@@ -172,7 +177,9 @@ class OutboundMessage(SQLModel, table=True):
     priority_rank: int = Field(default=2, sa_column_kwargs={"server_default": "2"})
     case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
     text: str = Field(sa_type=EncryptedText)
-    options: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON))
+    # The choices offered with the message: sealed, since they tell which question the
+    # person reached (stored as JSON, as when it held them in clear).
+    options: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(SealedJSON))
     status: OutboundStatus = Field(default=OutboundStatus.pending, sa_type=String(16))
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
@@ -221,7 +228,9 @@ class Case(SQLModel, table=True):
     intent: str = Field(max_length=16)
     priority: str = Field(max_length=8)
     priority_rank: int = Field(default=3)  # 0 = critical … 3 = low; the queue sorts on it
-    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    # Why this intent, priority and desk: rule and cue names, never the person's words;
+    # sealed all the same (they still tell what happened: children alone, an arrest).
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(SealedJSON))
     status: CaseStatus = Field(default=CaseStatus.open, sa_type=String(16), index=True)
     answers: dict[str, Any] | None = Field(default=None, sa_type=EncryptedJSON)
     summary: str | None = Field(default=None, sa_type=EncryptedText)  # the person's own words
@@ -274,13 +283,27 @@ class Staff(SQLModel, table=True):
     desk_id: str = Field(foreign_key="desk.id", index=True)
     role: StaffRole = Field(default=StaffRole.agent, sa_type=String(16))
     token_hash: str = Field(max_length=64, unique=True)
+    # The API token stops working at this time (None: no usable token); see `bot.staff.auth`.
+    token_expires_at: datetime | None = None
     password_hash: str | None = Field(default=None, max_length=200)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
-    failed_logins: int = 0
-    locked_until: datetime | None = None
+    # Logout, a password change and deactivation bump it: every dashboard session cookie
+    # carrying an older epoch is refused at once (`bot.staff.session`).
+    session_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # Holds legal-aid consultations: sees the deportation-risk screening answers.
     legal_aid: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed dashboard logins counted per client address, per account name and per trusted
+    browser (`bot.staff.throttle`), shared by every process. The key is a kind and a keyed
+    hash: no address or name is stored."""
+
+    key: str = Field(primary_key=True, max_length=80)
+    failures: int = 0
+    last_failure_at: datetime = Field(default_factory=utcnow, index=True)
+    blocked_until: datetime | None = None
 
 
 class AuditEntry(SQLModel, table=True):
@@ -419,3 +442,14 @@ class Appointment(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
     reminded_day_at: datetime | None = None  # the reminder 24 hours before
     reminded_hours_at: datetime | None = None  # the reminder 2 hours before
+
+
+class RateCount(SQLModel, table=True):
+    """How many requests one rate-limit key made in one fixed minute, shared by every
+    process (`bot.channels.web.limits`). The bucket is a purpose and a keyed hash of the
+    client's address (never the address itself), or a purpose and `*` for everyone; rows of
+    past minutes are deleted as soon as a new minute starts."""
+
+    bucket: str = Field(primary_key=True, max_length=64)
+    minute: int = Field(primary_key=True, index=True)  # minutes since the Unix epoch
+    count: int = 0

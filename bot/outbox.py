@@ -19,12 +19,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, cast
 
-from sqlalchemy import CursorResult, and_, case as sql_case, exists, func, or_, select, update
+from sqlalchemy import (
+    CursorResult,
+    and_,
+    bindparam,
+    case as sql_case,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlmodel import Session
 
 from bot.channels.registry import PUSHED
 from bot.db import Database
-from bot.models import Contact, OutboundMessage, OutboundStatus
+from bot.models import Contact, InboundMessage, InboundStatus, OutboundMessage, OutboundStatus
 
 LEASE: Final = timedelta(seconds=60)
 MAX_AGE: Final = timedelta(hours=72)  # a transient failure is retried this long, then `failed`
@@ -166,11 +176,19 @@ def mark_delivered(session: Session, outbound_ids: Collection[int], *, now: date
 
 def recipient(db: Database, contact_id: int) -> tuple[str | None, bool]:
     """The contact's address (None once erased) and whether they opted out."""
+    return recipients(db, [contact_id]).get(contact_id, (None, False))
+
+
+def recipients(db: Database, contact_ids: Collection[int]) -> dict[int, tuple[str | None, bool]]:
+    """`recipient` for many contacts at once (one query for a claimed batch)."""
+    if not contact_ids:
+        return {}
+    contact: Any = Contact.__table__  # type: ignore[attr-defined]
+    statement = select(contact.c.id, contact.c.address, contact.c.opted_out).where(
+        contact.c.id.in_(sorted(set(contact_ids)))
+    )
     with db.read() as session:
-        contact = session.get(Contact, contact_id)
-        if contact is None:
-            return None, False
-        return contact.address, contact.opted_out
+        return {i: (address, bool(out)) for i, address, out in session.execute(statement).all()}
 
 
 def _finish(db: Database, outbound_id: int, now: datetime, **values: Any) -> bool:
@@ -209,6 +227,48 @@ def mark_sent(db: Database, outbound_id: int, *, provider_id: str | None, now: d
                 updated_at=now,
             )
         )
+
+
+def mark_sent_many(
+    db: Database, sent: Collection[tuple[int, str | None]], *, now: datetime
+) -> None:
+    """`mark_sent` for every (row id, provider id) that a sender finished meanwhile, in one
+    transaction: one statement for the rows still `sending`, one for the rest."""
+    if not sent:
+        return
+    rows = [{"b_id": i, "b_provider_id": p} for i, p in sent]
+    with db.write() as session:
+        connection = session.connection()
+        connection.execute(_SENT, [{**row, "b_now": now} for row in rows])
+        connection.execute(_SENT_LATE, [{**row, "b_now": now} for row in rows])
+
+
+# Built once. `_SENT` is mark_sent's first update; `_SENT_LATE` its second, which changes
+# nothing on a row the first one marked (its sent_at is set).
+_SENT: Final = (
+    update(_T)
+    .where(_T.c.id == bindparam("b_id"), _T.c.status == OutboundStatus.sending.value)
+    .values(
+        status=OutboundStatus.sent.value,
+        provider_id=bindparam("b_provider_id"),
+        sent_at=bindparam("b_now"),
+        last_error=None,
+        updated_at=bindparam("b_now"),
+    )
+)
+_SENT_LATE: Final = (
+    update(_T)
+    .where(_T.c.id == bindparam("b_id"), _T.c.sent_at.is_(None))
+    .values(
+        status=sql_case(
+            (_T.c.status == OutboundStatus.pending.value, OutboundStatus.sent.value),
+            else_=_T.c.status,
+        ),
+        provider_id=func.coalesce(_T.c.provider_id, bindparam("b_provider_id")),
+        sent_at=bindparam("b_now"),
+        updated_at=bindparam("b_now"),
+    )
+)
 
 
 def note_template(db: Database, outbound_id: int, template: str) -> None:
@@ -313,6 +373,43 @@ def pending_counts(db: Database) -> dict[tuple[str, str], int]:
     )
     with db.read() as session:
         return {(c, s): int(n) for c, s, n in session.execute(statement).all()}
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """What waits on one channel right now: messages stored and not processed yet, replies
+    not handed to the provider yet, and since when the oldest of those replies waits."""
+
+    channel: str
+    messages: int
+    replies: int
+    oldest_reply_at: datetime | None
+
+
+def channel_backlog(session: Session) -> list[Backlog]:
+    """The backlog per channel (pushed channels' replies only: the web chat's and calls' wait
+    for the person to fetch them), channels with nothing waiting left out."""
+    inbox: Any = InboundMessage.__table__  # type: ignore[attr-defined]
+    messages = {
+        channel: int(count)
+        for channel, count in session.execute(
+            select(inbox.c.channel, func.count())
+            .where(inbox.c.status == InboundStatus.pending.value)
+            .group_by(inbox.c.channel)
+        ).all()
+    }
+    replies = {
+        channel: (int(count), oldest)
+        for channel, count, oldest in session.execute(
+            select(_T.c.channel, func.count(), func.min(_T.c.created_at))
+            .where(_T.c.status.in_(_OPEN), _T.c.channel.in_(list(PUSHED_CHANNELS)))
+            .group_by(_T.c.channel)
+        ).all()
+    }
+    return [
+        Backlog(channel, messages.get(channel, 0), *replies.get(channel, (0, None)))
+        for channel in sorted(messages.keys() | replies.keys())
+    ]
 
 
 def _rowcount(result: Any) -> int:

@@ -14,8 +14,8 @@ from typing import TextIO
 
 from sqlmodel import col, select
 
-from bot.config import Settings, load_secret_key
-from bot.contacts import find_contact
+from bot.config import Settings, load_secret_keys
+from bot.contacts import find_contact, sender_of
 from bot.conversations import Hotline
 from bot.crypto import install_keyring
 from bot.db import Database
@@ -41,7 +41,7 @@ class TerminalChat:
         cls, settings: Settings, *, sender: str | None, render_as: str, lang: str | None
     ) -> TerminalChat:
         """Migrate, load the hotline, and start a session for the sender (new if None)."""
-        install_keyring(load_secret_key(settings))
+        install_keyring(*load_secret_keys(settings))
         upgrade(settings.resolved_database_url)
         hotline = Hotline.load(settings)
         db = Database(settings.resolved_database_url)
@@ -75,12 +75,17 @@ class TerminalChat:
             )
         assert inbound_id is not None
         self.hotline.process(self.db, inbound_id)
-        return self.pending()
+        return self.pending(inbound_id)
 
-    def pending(self) -> list[dict[str, object]]:
-        """Every reply not yet shown to this person (staff replies included), marked delivered."""
+    def pending(self, inbound_id: int | None = None) -> list[dict[str, object]]:
+        """Every reply not yet shown to this person (staff replies included), marked delivered;
+        after a message, to the contact it was processed for (BORRAR's confirmation too)."""
         with self.db.write() as session:
-            contact = find_contact(session, CHANNEL, self.sender)
+            contact = (
+                find_contact(session, CHANNEL, self.sender)
+                if inbound_id is None
+                else sender_of(session, inbound_id, CHANNEL, self.sender)
+            )
             if contact is None:
                 return []
             rows = session.exec(

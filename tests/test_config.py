@@ -84,12 +84,13 @@ def test_env_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_secret_key_is_generated_once_and_private(tmp_path: Path) -> None:
-    """Without HOTLINE_SECRET_KEY a key is generated into the data dir, readable by us only."""
-    settings = make_settings(tmp_path, secret_key=None)
+    """Without HOTLINE_SECRET_KEY a key is generated into the key file, readable by us only."""
+    key_file = tmp_path / "config" / "secret.key"
+    settings = make_settings(tmp_path / "data", secret_key=None, secret_key_file=key_file)
     first = load_secret_key(settings)
     assert len(first) >= 32
     assert load_secret_key(settings) == first
-    assert (tmp_path / "secret.key").stat().st_mode & 0o077 == 0
+    assert key_file.stat().st_mode & 0o077 == 0
 
 
 def test_env_example_as_is_gives_the_local_defaults(

@@ -4,7 +4,8 @@ A PTB 22 `ConversationHandler` (7 questions, like the hotline's raid flow) with
 `PicklePersistence`, served as a Starlette webhook: the secret header is checked and the
 update is handed to `application.update_queue` (the pattern of PTB's
 `examples/customwebhookbot/starlettebot.py`), answered 200 at once. Replies go out with
-`AIORateLimiter` (PTB's own limiter: 30/s overall) through `--api` (the fake Bot API).
+`AIORateLimiter` (PTB's own limiter: `--rate`/s overall, 30 by default) through `--api` (the
+fake Bot API).
 
     python bench/peers/ptb_conversation_bot.py --port 8123 --api http://127.0.0.1:PORT \
         --token 123456:TEST-token --secret S --data /tmp/dir
@@ -121,14 +122,14 @@ async def cancel(update: Update, context: Ctx) -> int:
     return ConversationHandler.END
 
 
-def build(api: str, token: str, data_dir: Path) -> Application:  # type: ignore[type-arg]
+def build(api: str, token: str, data_dir: Path, rate: float = 30) -> Application:  # type: ignore[type-arg]
     application = (
         ApplicationBuilder()
         .token(token)
         .base_url(f"{api}/bot{{token}}")
         .updater(None)
         .persistence(PicklePersistence(filepath=data_dir / "ptb_peer.pickle"))
-        .rate_limiter(AIORateLimiter())
+        .rate_limiter(AIORateLimiter(overall_max_rate=rate))
         .build()
     )
     text = filters.TEXT & ~filters.COMMAND
@@ -186,8 +187,9 @@ def main() -> None:
     parser.add_argument("--token", required=True)
     parser.add_argument("--secret", required=True)
     parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--rate", type=float, default=30, help="messages/s overall")
     args = parser.parse_args()
-    app = web(build(args.api, args.token, args.data), args.secret)
+    app = web(build(args.api, args.token, args.data, args.rate), args.secret)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 
 

@@ -28,10 +28,10 @@ from bot.models import (
     Staff,
 )
 from bot.outgoing import queue_replies
-from bot.staff.access import audit, is_supervisor, may_see_incident, require_case
+from bot.staff.access import audit, hosts_of, is_supervisor, may_see_incident, require_case
 from bot.staff.errors import Invalid
 from bot.staff.queue import renew_lease
-from bot.staff.schemas import CANNED, OUTCOMES
+from bot.staff.schemas import CANNED, outcomes_for
 from bot.types import LANGS, PRIORITIES, Lang
 
 
@@ -53,7 +53,7 @@ def case_for(session: Session, staff: Staff, ref: str, *, lock: bool = True) -> 
         case = session.exec(query.with_for_update() if lock else query).first()
     if case is None:
         raise NotFound("no case with this reference")
-    require_case(staff, case)
+    require_case(staff, case, hosts_of(session, case))
     return case
 
 
@@ -210,10 +210,10 @@ def escalate(session: Session, staff: Staff, case: Case, reason: str, now: datet
 def resolve(
     session: Session, staff: Staff, case: Case, outcome: str, note: str, now: datetime
 ) -> None:
-    """Close the case (and the reports folded into it that are still active) with an
-    outcome; a case already resolved or erased cannot be resolved (409)."""
+    """Close the case (and the reports folded into it that are still active) with one of the
+    outcomes of its flow; a case already resolved or erased cannot be resolved (409)."""
     _require_holder(staff, case, now)
-    if outcome not in OUTCOMES:
+    if outcome not in outcomes_for(case.flow):
         raise Invalid("unknown outcome")
     data = {"outcome": outcome, **({"note": note.strip()} if note.strip() else {})}
     lifecycle.move(

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel
 
 from bot.cases import find_case
 from bot.models import Case, utcnow
 from bot.staff import actions
 from bot.staff.access import require_desk
-from bot.staff.deps import ApiStaff, ServicesDep, StaffServices, http_errors
+from bot.staff.deps import ApiStaff, RowId, ServicesDep, StaffServices, http_errors
 from bot.staff.queue import claim_next, queue_items, release as release_case
 from bot.staff.schemas import (
     ActionResult,
@@ -35,7 +37,22 @@ from bot.staff.schemas import (
 )
 from bot.staff.views import case_detail, desk_figures, incident_out, incidents, visible_desks
 
-router = APIRouter(prefix="/api/v1", tags=["staff"])
+
+class Problem(BaseModel):
+    """Why a request was refused: a sentence, or (a malformed request) FastAPI's list of
+    the fields at fault."""
+
+    detail: str | list[dict[str, Any]]
+
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": Problem, "description": "No token, or a wrong, expired or revoked one."},
+    403: {"model": Problem, "description": "Outside the desks the caller may see."},
+    404: {"model": Problem, "description": "No such case or incident."},
+    409: {"model": Problem, "description": "Not allowed in the case's current state."},
+    422: {"model": Problem, "description": "A malformed request, or a value the case refuses."},
+}
+router = APIRouter(prefix="/api/v1", tags=["staff"], responses=ERRORS)
 FIGURE_COLUMNS = (
     "desk",
     "open",
@@ -189,7 +206,7 @@ def list_incidents(
 
 @router.post("/incidents/{incident_id}/verify")
 def verify(
-    services: ServicesDep, staff: ApiStaff, incident_id: int, body: VerifyRequest
+    services: ServicesDep, staff: ApiStaff, incident_id: RowId, body: VerifyRequest
 ) -> IncidentOut:
     """Mark an incident confirmed or false, with a note."""
     with http_errors(), services.db.write() as session:
@@ -212,12 +229,16 @@ def figures(
         return desk_figures(session, desks, utcnow())
 
 
-@router.get("/figures.csv", response_class=PlainTextResponse)
-def figures_csv(services: ServicesDep, staff: ApiStaff) -> PlainTextResponse:
+class CsvResponse(PlainTextResponse):
+    media_type = "text/csv"
+
+
+@router.get("/figures.csv", response_class=CsvResponse)
+def figures_csv(services: ServicesDep, staff: ApiStaff) -> CsvResponse:
     """The per-desk figures as CSV."""
     with services.db.read() as session:
         rows = desk_figures(session, visible_desks(session, staff), utcnow())
-    return PlainTextResponse(figures_to_csv(rows), media_type="text/csv")
+    return CsvResponse(figures_to_csv(rows))
 
 
 def figures_to_csv(rows: list[DeskFigures]) -> str:

@@ -1,15 +1,26 @@
-"""What `hotline staff add` and `hotline queue` do (the CLI only parses and prints)."""
+"""What `hotline staff …` and `hotline queue` do (the CLI only parses and prints)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime
 
-from sqlmodel import col, func, select
+from sqlmodel import Session, col, func, select
 
 from bot.db import Database
 from bot.models import Desk, Staff, StaffRole, utcnow
-from bot.staff.auth import MIN_PASSWORD_CHARS, hash_password, hash_token, new_token
+from bot.staff import throttle
+from bot.staff.access import audit
+from bot.staff.auth import (
+    MIN_PASSWORD_CHARS,
+    TOKEN_DAYS,
+    end_sessions,
+    hash_password,
+    issue_token,
+    revoke_token,
+    staff_by_name,
+)
 from bot.staff.errors import Invalid
 from bot.staff.queue import queue_items
 
@@ -39,9 +50,11 @@ def add_staff(
     role: str,
     password: str | None = None,
     legal_aid: bool = False,
+    token_days: int = TOKEN_DAYS,
 ) -> tuple[Staff, str]:
-    """Create a staff account; return it and its API token (shown once, stored hashed).
-    `legal_aid` staff hold consultations and see the deportation-risk screening answers."""
+    """Create a staff account; return it and its API token (shown once, stored hashed,
+    valid `token_days`). `legal_aid` staff hold consultations and see the deportation-risk
+    screening answers."""
     name = name.strip()
     if not name:
         raise Invalid("the name is empty")
@@ -49,7 +62,7 @@ def add_staff(
         raise Invalid(f"unknown role {role!r} (agent, supervisor or admin)")
     if password is not None and len(password) < MIN_PASSWORD_CHARS:
         raise Invalid(f"the password needs at least {MIN_PASSWORD_CHARS} characters")
-    token = new_token()
+    now = utcnow()
     with db.write() as session:
         if session.get(Desk, desk) is None:
             raise Invalid(f"unknown desk {desk!r} (run `hotline db upgrade` to load the desks)")
@@ -62,28 +75,73 @@ def add_staff(
             name=name,
             desk_id=desk,
             role=StaffRole(role),
-            token_hash=hash_token(token),
+            token_hash="",
             password_hash=hash_password(password) if password else None,
             legal_aid=legal_aid,
-            created_at=utcnow(),
+            created_at=now,
         )
+        token = issue_token(staff, now, token_days)
         session.add(staff)
         session.flush()
     return staff, token
 
 
 def set_password(db: Database, *, name: str, password: str) -> None:
-    """Set (or reset) a staff member's dashboard password and lift any lockout."""
+    """Set (or reset) a staff member's dashboard password: every session they had ends,
+    and the login throttle forgets the failures counted against their name."""
     if len(password) < MIN_PASSWORD_CHARS:
         raise Invalid(f"the password needs at least {MIN_PASSWORD_CHARS} characters")
+    hashed = hash_password(password)
     with db.write() as session:
-        staff = session.exec(
-            select(Staff).where(func.lower(col(Staff.name)) == name.strip().lower())
-        ).first()
-        if staff is None:
-            raise Invalid(f"no staff member named {name!r}")
-        staff.password_hash = hash_password(password)
-        staff.failed_logins, staff.locked_until = 0, None
+        staff = _named(session, name)
+        staff.password_hash = hashed
+        end_sessions(session, _id(staff))
+        throttle.forgive(session, throttle.account_counter(staff.name))
+        audit(session, staff, "password_set", utcnow(), desk_id=staff.desk_id)
+
+
+def rotate_token(db: Database, *, name: str, days: int = TOKEN_DAYS) -> tuple[Staff, str]:
+    """Give the staff member a new API token (returned once) valid `days`; the old one
+    stops working at once."""
+    now = utcnow()
+    with db.write() as session:
+        staff = _named(session, name)
+        if not staff.active:
+            raise Invalid(f"{staff.name!r} is deactivated")
+        token = issue_token(staff, now, days)
+        audit(session, staff, "token_rotated", now, desk_id=staff.desk_id)
+    return staff, token
+
+
+def token_expiry(db: Database, *, name: str) -> datetime | None:
+    """When the staff member's API token stops working (None: they have none)."""
+    with db.read() as session:
+        staff = _named(session, name)
+        return staff.token_expires_at if staff.active else None
+
+
+def deactivate_staff(db: Database, *, name: str) -> Staff:
+    """Deactivate a staff account: its sessions end and its API token is destroyed at once;
+    it can no longer log in. Cases it held go back to the queue when their claim runs out."""
+    with db.write() as session:
+        staff = _named(session, name)
+        staff.active = False
+        revoke_token(staff)
+        end_sessions(session, _id(staff))
+        audit(session, staff, "deactivated", utcnow(), desk_id=staff.desk_id)
+    return staff
+
+
+def _named(session: Session, name: str) -> Staff:
+    staff = staff_by_name(session, name)
+    if staff is None:
+        raise Invalid(f"no staff member named {name!r}")
+    return staff
+
+
+def _id(staff: Staff) -> int:
+    assert staff.id is not None
+    return staff.id
 
 
 def queue_lines(db: Database, desk: str | None, as_json: bool) -> Iterator[str]:

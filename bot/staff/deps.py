@@ -1,7 +1,8 @@
 """FastAPI dependencies for the staff routes: services, the caller, and error translation.
 
-The API authenticates `Authorization: Bearer <token>` (401 without or with a wrong one);
-the dashboard reads its signed session cookie. Core errors become HTTP statuses here:
+The API authenticates `Authorization: Bearer <token>` (401 without, with a wrong, an expired
+or a deactivated staff member's one); the dashboard reads its signed session cookie and
+checks it against the staff member's session epoch. Core errors become HTTP statuses here:
 NotFound → 404, Forbidden → 403, IllegalTransition → 409, Invalid → 422.
 """
 
@@ -12,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from bot.config import Settings
@@ -21,7 +22,7 @@ from bot.errors import Forbidden, IllegalTransition, NotFound
 from bot.models import Staff, utcnow
 from bot.staff.auth import staff_for_token
 from bot.staff.errors import Invalid
-from bot.staff.session import COOKIE_NAME, SessionSigner, StaffSession
+from bot.staff.session import CookiePolicy, SessionLimits, SessionSigner, StaffSession
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +34,14 @@ class StaffServices:
     signer: SessionSigner
 
     @property
-    def secure_cookies(self) -> bool:
-        """Whether cookies carry the Secure flag (the public URL is https)."""
-        return bool(self.settings.public_url and self.settings.public_url.startswith("https:"))
+    def cookies(self) -> CookiePolicy:
+        """The dashboard cookies' names and attributes (Secure and `__Host-` but locally)."""
+        return CookiePolicy.from_settings(self.settings)
+
+    @property
+    def limits(self) -> SessionLimits:
+        """The sessions' absolute and idle timeouts."""
+        return SessionLimits.from_settings(self.settings)
 
 
 def get_services(request: Request) -> StaffServices:
@@ -45,6 +51,8 @@ def get_services(request: Request) -> StaffServices:
 
 
 ServicesDep = Annotated[StaffServices, Depends(get_services)]
+# A row id in a path: a number the database's integer columns can hold (422 otherwise).
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 _bearer = HTTPBearer(auto_error=False)
 
 
@@ -61,7 +69,7 @@ def api_staff(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthorised
     with services.db.read() as session:
-        staff = staff_for_token(session, credentials.credentials)
+        staff = staff_for_token(session, credentials.credentials, utcnow())
     if staff is None:
         raise unauthorised
     return staff
@@ -71,17 +79,21 @@ ApiStaff = Annotated[Staff, Depends(api_staff)]
 
 
 def read_session(request: Request, services: StaffServices) -> StaffSession | None:
-    """The dashboard session in the request's cookie, if valid."""
-    return services.signer.load(request.cookies.get(COOKIE_NAME), utcnow())
+    """The dashboard session in the request's cookie, if signed and within its timeouts."""
+    cookie = request.cookies.get(services.cookies.session_name)
+    return services.signer.load(cookie, utcnow(), services.limits)
 
 
 def session_staff(services: StaffServices, session: StaffSession | None) -> Staff | None:
-    """The active staff member a dashboard session belongs to."""
+    """The active staff member a dashboard session belongs to, if no logout, password
+    change or deactivation ended it (the session's epoch is still theirs)."""
     if session is None or session.staff_id is None:
         return None
     with services.db.read() as db_session:
         staff = db_session.get(Staff, session.staff_id)
-    return staff if staff is not None and staff.active else None
+    if staff is None or not staff.active or staff.session_epoch != session.epoch:
+        return None
+    return staff
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from bot.config import Settings, load_secret_key
 from bot.db import Database
-from bot.staff import api, web
+from bot.staff import api, consultations_api, consultations_web, web
 from bot.staff.deps import StaffServices
 from bot.staff.session import SessionSigner
 
@@ -23,5 +23,7 @@ def mount_staff(app: FastAPI, db: Database, settings: Settings) -> None:
         db=db, settings=settings, signer=SessionSigner(load_secret_key(settings))
     )
     app.include_router(api.router)
+    app.include_router(consultations_api.router)
     app.include_router(web.router)
+    app.include_router(consultations_web.router)
     app.mount("/staff/static", StaticFiles(directory=STATIC_DIR), name="staff-static")

@@ -18,29 +18,54 @@ the desk's next claim, releases it first) and is claimable again.
 
 from __future__ import annotations
 
+import functools
 import logging
+import weakref
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, bindparam, exists, insert, literal, or_, select, true, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from bot import lifecycle
 from bot.db import Database
 from bot.errors import IllegalTransition
-from bot.models import Case, CaseStatus, Incident, Staff
+from bot.models import AuditEntry, Case, CaseEvent, CaseStatus, Incident, Staff
 from bot.staff.access import CENTRAL, audit, is_supervisor, require_desk
 from bot.staff.schemas import IntakeState, QueueItem
 
 logger = logging.getLogger(__name__)
 
 LEASE: Final = timedelta(minutes=15)
+RELEASE_EVERY: Final = timedelta(seconds=1)
 CLAIM_RETRIES: Final = 20
 # Intake counts as in progress while the person answered within this long.
 INTAKE_QUIET: Final = timedelta(minutes=10)
 _T: Any = Case.__table__  # type: ignore[attr-defined]
+_EVENTS: Any = CaseEvent.__table__  # type: ignore[attr-defined]
+_AUDIT: Any = AuditEntry.__table__  # type: ignore[attr-defined]
+_CASE_COLUMNS: Final = tuple(c.name for c in _T.c)
+_CLAIMED_KIND: Final = lifecycle.event_kind(CaseStatus.open, CaseStatus.claimed)
+_NOW_EVENT: Final = bindparam("b_now", type_=_EVENTS.c.at.type)
+_NOW_AUDIT: Final = bindparam("b_now", type_=_AUDIT.c.at.type)
+_STAFF: Final = bindparam("b_staff", type_=_AUDIT.c.staff_id.type)
+_ACTOR: Final = bindparam("b_actor", type_=_EVENTS.c.actor.type)
+_EVENT_INSERT: Final = (
+    insert(_EVENTS)
+    .values(case_id=bindparam("b_case"), at=_NOW_EVENT, kind=_CLAIMED_KIND, actor=_ACTOR)
+    .returning(_EVENTS.c.id)
+)
+_AUDIT_INSERT: Final = insert(_AUDIT).values(
+    at=_NOW_AUDIT,
+    staff_id=_STAFF,
+    action="claim",
+    case_id=bindparam("b_case"),
+    desk_id=bindparam("b_case_desk"),
+)
+# When each desk's lapsed leases were last released, per database (see _release_lapsed).
+_RELEASED: weakref.WeakKeyDictionary[Database, dict[str, datetime]] = weakref.WeakKeyDictionary()
 
 
 def intake_state(case: Case, now: datetime) -> IntakeState | None:
@@ -98,9 +123,9 @@ def claim_next(
     """Give the staff member the desk's next case under a lease, or None when none is left
     (cases of the desk whose lease ran out go back to the queue first)."""
     require_desk(staff, desk_id)
-    release_expired_leases(db, now=now, desk_id=desk_id)
+    _release_lapsed(db, desk_id, now)
     for _ in range(CLAIM_RETRIES):
-        case = _claim_one(db, staff, _claimable(desk_id), now, lease)
+        case = _claim_one(db, staff, desk_id, now, lease)
         if case is not None:
             return case
         # On PostgreSQL a claim can come back empty when its candidate was taken between the
@@ -111,33 +136,104 @@ def claim_next(
     return None
 
 
+def _release_lapsed(db: Database, desk_id: str, now: datetime) -> None:
+    """Release the desk's lapsed leases before a claim — at most once a second per desk and
+    process (a claim is many times a second in a surge; the sweep releases them all anyway)."""
+    done = _RELEASED.setdefault(db, {})
+    last = done.get(desk_id)
+    if last is not None and timedelta(0) <= now - last < RELEASE_EVERY:
+        return
+    release_expired_leases(db, now=now, desk_id=desk_id)
+    done[desk_id] = now
+
+
 def _claim_one(
-    db: Database, staff: Staff, claimable: ColumnElement[bool], now: datetime, lease: timedelta
+    db: Database, staff: Staff, desk_id: str, now: datetime, lease: timedelta
 ) -> Case | None:
-    """One atomic UPDATE … WHERE id = (next claimable, skipping locked rows) RETURNING id."""
+    """All a claim writes, at once: the case (an atomic `UPDATE … WHERE id = (next
+    claimable, skipping locked rows) RETURNING`), its `claimed` event and its audit entry.
+    On PostgreSQL that is one statement (data-modifying CTEs) in autocommit — one round trip,
+    its own transaction; the step an intake case had reached is added to the event after
+    (encrypted, so written from here). On SQLite three statements in one write transaction.
+    The statements are built once per dialect and kind of desk."""
+    values = {
+        "b_desk": desk_id,
+        "b_now": now,
+        "b_staff": staff.id,
+        "b_lease_until": now + lease,
+        "b_actor": f"staff:{staff.id}",
+    }
+    central = desk_id == CENTRAL
+    with db.statements() as connection:
+        if db.is_sqlite:
+            row = connection.execute(_claim_statement(central, False), values).first()
+            if row is None:
+                return None
+            event_id = connection.execute(_EVENT_INSERT, {**values, "b_case": row.id}).scalar_one()
+            connection.execute(
+                _AUDIT_INSERT, {**values, "b_case": row.id, "b_case_desk": row.desk_id}
+            )
+        else:
+            row = connection.execute(_claim_statement(central, True), values).first()
+            if row is None:
+                return None
+            event_id = row.event_id
+        case = Case(**{name: getattr(row, name) for name in _CASE_COLUMNS})
+        if case.intake_step is not None:  # the step reached, encrypted like every event's data
+            connection.execute(
+                update(_EVENTS)
+                .where(_EVENTS.c.id == event_id)
+                .values(data={"intake_step": case.intake_step})
+            )
+        return case
+
+
+@functools.cache
+def _claim_statement(central: bool, postgresql: bool) -> Any:
+    """The claim of the next case of desk `:b_desk` (central's queue when `central`); on
+    PostgreSQL with its event and audit entry written by the same statement."""
+    on_desk = _T.c.desk_id == bindparam("b_desk")
+    if central:
+        on_desk = or_(on_desk, _T.c.also_central.is_(True))
+    claimable = and_(
+        on_desk, _T.c.parent_id.is_(None), _may_move(CaseStatus.claimed, lifecycle.CLAIMABLE)
+    )
     candidate = select(_T.c.id).where(claimable).order_by(*QUEUE_ORDER).limit(1)
-    if not db.is_sqlite:
+    if postgresql:
         candidate = candidate.with_for_update(skip_locked=True)
     values = lifecycle.bulk_values(
-        CaseStatus.claimed, now=now, claimed_by=staff.id, lease_until=now + lease
+        CaseStatus.claimed,
+        now=bindparam("b_now", type_=_T.c.updated_at.type),  # type: ignore[arg-type]
+        claimed_by=bindparam("b_staff", type_=_T.c.claimed_by.type),  # type: ignore[arg-type]
+        lease_until=bindparam("b_lease_until", type_=_T.c.lease_expires_at.type),  # type: ignore[arg-type]
     )
-    statement = (
+    claim = (
         update(_T)
         .where(_T.c.id == candidate.scalar_subquery(), claimable)
         .values(**values)
-        .returning(_T.c.id)
+        .returning(*_T.c)
     )
-    with db.write() as session:
-        case_id = session.execute(statement).scalar()
-        if case_id is None:
-            return None
-        case = session.get(Case, case_id)
-        assert case is not None
-        data = {"intake_step": case.intake_step} if case.intake_step is not None else None
-        kind = lifecycle.event_kind(CaseStatus.open, CaseStatus.claimed)
-        lifecycle.record(session, case, kind, f"staff:{staff.id}", now, data)
-        audit(session, staff, "claim", now, case=case)
-        return case
+    if not postgresql:
+        return claim
+    claimed = claim.cte("claimed")
+    recorded = (
+        insert(_EVENTS)
+        .from_select(
+            ["case_id", "at", "kind", "actor"],
+            select(claimed.c.id, _NOW_EVENT, literal(_CLAIMED_KIND), _ACTOR),
+        )
+        .returning(_EVENTS.c.id)
+        .cte("recorded")
+    )
+    audited = insert(_AUDIT).from_select(
+        ["at", "staff_id", "action", "case_id", "desk_id"],
+        select(_NOW_AUDIT, _STAFF, literal("claim"), claimed.c.id, claimed.c.desk_id),
+    )
+    return (
+        select(claimed, recorded.c.id.label("event_id"))
+        .select_from(claimed.join(recorded, true()))
+        .add_cte(audited.cte("audited"))
+    )
 
 
 def renew_lease(case: Case, staff: Staff, now: datetime, *, lease: timedelta = LEASE) -> None:

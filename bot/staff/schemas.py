@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, Field
+
+from bot import appointments
 
 OUTCOMES: tuple[str, ...] = (
     "helped",
@@ -15,7 +18,38 @@ OUTCOMES: tuple[str, ...] = (
     "no_response",
     "not_consular",
 )
-Outcome = Literal["helped", "referred", "information", "duplicate", "no_response", "not_consular"]
+# A flow whose cases end otherwise: each outcome with the catalog key of its label. A
+# screening ends as its consultation did (`bot.appointments.OUTCOMES`: advised, referred to a
+# PALE lawyer, represented), or with no answer from the person, or as a duplicate.
+_CONSULTATION_LABELS: Final = {
+    "advised": "staff.outcome.consultation.advised",
+    "referred": "staff.outcome.consultation.referred",
+    "represented": "staff.outcome.consultation.represented",
+}
+FLOW_OUTCOMES: Final[Mapping[str, Mapping[str, str]]] = {
+    "screening": {
+        **{o: _CONSULTATION_LABELS[o] for o in appointments.OUTCOMES},
+        "no_response": "staff.outcome.no_response",
+        "duplicate": "staff.outcome.duplicate",
+    }
+}
+Outcome = Literal[
+    "helped",
+    "referred",
+    "information",
+    "duplicate",
+    "no_response",
+    "not_consular",
+    "advised",
+    "represented",
+]
+
+
+def outcomes_for(flow: str) -> Mapping[str, str]:
+    """The outcomes a case of this flow may be resolved with, each with its label's key."""
+    return FLOW_OUTCOMES.get(flow) or {o: f"staff.outcome.{o}" for o in OUTCOMES}
+
+
 CANNED: tuple[str, ...] = ("received", "calling", "documents", "more_info", "safety")
 Canned = Literal["received", "calling", "documents", "more_info", "safety"]
 IntakeState = Literal["in_progress", "not_finished"]  # see bot.staff.queue.intake_state
@@ -117,6 +151,9 @@ class CaseDetail(QueueItem):
     linked: list[LinkedCase]
     incident: IncidentOut | None
     parent_ref: str | None
+    # A screening the caller may not read (not legal-aid staff of its desk): its answers,
+    # words, reasons, transcript and history details are left out; they exist.
+    restricted: bool = False
 
 
 class ClaimRequest(BaseModel):

@@ -1,8 +1,10 @@
 """Read models for staff: a case in full, desk figures and incident lists.
 
 `case_detail` decrypts what an authorised staff member may read: answers, the person's own
-words, the transcript (the contact's inbound and outbound messages in time order), triage
-reasons, history, evidence references, linked reports and the incident.
+words, the transcript (the messages linked to the case, both ways, in time order), triage
+reasons, history, evidence references, linked reports and the incident. A screening whose
+answers the caller may not read (`bot.staff.access.may_read_answers`) comes `restricted`:
+everything that repeats the answers is left out.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from bot.models import (
     OutboundMessage,
     Staff,
 )
-from bot.staff.access import audit, may_see_incident, sees_all
+from bot.staff.access import audit, hosts_of, may_read_answers, may_see_incident, sees_all
 from bot.staff.actions import children
 from bot.staff.queue import queue_item
 from bot.staff.schemas import (
@@ -87,53 +89,50 @@ def case_detail(session: Session, staff: Staff, case: Case, now: datetime) -> Ca
         if isinstance(m, dict)
     ]
     base = queue_item(case, incident, now).model_dump()
+    shown = may_read_answers(staff, case, hosts_of(session, case))
     return CaseDetail(
         **base,
         flow=case.flow,
-        reasons=list(case.reasons or []),
-        summary=case.summary,
-        answers=case.answers,
+        reasons=list(case.reasons or []) if shown else [],
+        summary=case.summary if shown else None,
+        answers=case.answers if shown else None,
         location=case.location_label,
         location_confidence=case.location_confidence,
         zip=case.zip,
         resolved_at=case.resolved_at,
         outcome=case.outcome,
         erased=case.erased_at is not None,
-        transcript=transcript(session, case),
-        events=[EventOut(at=e.at, kind=e.kind, actor=e.actor, data=e.data) for e in events],
-        evidence=evidence,
+        transcript=transcript(session, case) if shown else [],
+        events=[
+            EventOut(at=e.at, kind=e.kind, actor=e.actor, data=e.data if shown else None)
+            for e in events
+        ],
+        evidence=evidence if shown else [],
         linked=[
             LinkedCase(
                 ref=c.ref,
                 intent=c.intent,
                 priority=c.priority,
                 created_at=c.created_at,
-                summary=c.summary,
+                summary=c.summary if shown else None,
             )
             for c in children(session, case)
         ],
         incident=incident_out(session, incident) if incident else None,
         parent_ref=parent.ref if parent else None,
+        restricted=not shown,
     )
 
 
 def transcript(session: Session, case: Case) -> list[TranscriptLine]:
     """The messages both ways that belong to this case, oldest first (the latest
-    TRANSCRIPT_LIMIT): the person's messages after their previous case was opened and
-    before their next one, so staff at one desk do not read about another desk's case."""
+    TRANSCRIPT_LIMIT): those linked to it when they were processed or queued, so staff at
+    one desk never read about another desk's case of the same person. A case opened before
+    the privacy notice was accepted (no contact) shows none."""
     if case.contact_id is None:
         return []
-    start, end = _window(session, case)
-    inbound_query = select(InboundMessage).where(col(InboundMessage.contact_id) == case.contact_id)
-    outbound_query = select(OutboundMessage).where(
-        col(OutboundMessage.contact_id) == case.contact_id
-    )
-    if start is not None:
-        inbound_query = inbound_query.where(col(InboundMessage.received_at) > start)
-        outbound_query = outbound_query.where(col(OutboundMessage.created_at) > start)
-    if end is not None:
-        inbound_query = inbound_query.where(col(InboundMessage.received_at) < end)
-        outbound_query = outbound_query.where(col(OutboundMessage.created_at) < end)
+    inbound_query = select(InboundMessage).where(col(InboundMessage.case_id) == case.id)
+    outbound_query = select(OutboundMessage).where(col(OutboundMessage.case_id) == case.id)
     inbound = session.exec(
         inbound_query.order_by(col(InboundMessage.received_at).desc()).limit(TRANSCRIPT_LIMIT)
     ).all()
@@ -160,32 +159,13 @@ def transcript(session: Session, case: Case) -> list[TranscriptLine]:
     return lines[-TRANSCRIPT_LIMIT:]
 
 
-def _window(session: Session, case: Case) -> tuple[datetime | None, datetime | None]:
-    """Between the person's previous case and their next one: what belongs to this case."""
-    others = session.exec(
-        select(Case.created_at).where(Case.contact_id == case.contact_id, Case.id != case.id)
-    ).all()
-    start = max((t for t in others if t < case.created_at), default=None)
-    end = min((t for t in others if t > case.created_at), default=None)
-    return start, end
-
-
 def case_media(session: Session, case: Case) -> list[MediaOut]:
-    """The photos and voice notes the person sent with this case (their messages in the
-    case's window, as for the transcript), without the bytes."""
+    """The photos and voice notes the person sent with this case (attached to it, or sent
+    with a message linked to it, as for the transcript), without the bytes."""
+    sent = select(InboundMessage.id).where(col(InboundMessage.case_id) == case.id)
     query = select(Media.id, Media.content_type, Media.size, Media.created_at).where(
-        col(Media.case_id) == case.id
+        (col(Media.case_id) == case.id) | col(Media.inbound_id).in_(sent)
     )
-    if case.contact_id is not None:
-        start, end = _window(session, case)
-        sent = select(InboundMessage.id).where(col(InboundMessage.contact_id) == case.contact_id)
-        if start is not None:
-            sent = sent.where(col(InboundMessage.received_at) > start)
-        if end is not None:
-            sent = sent.where(col(InboundMessage.received_at) < end)
-        query = select(Media.id, Media.content_type, Media.size, Media.created_at).where(
-            (col(Media.case_id) == case.id) | col(Media.inbound_id).in_(sent)
-        )
     rows = session.exec(query.order_by(col(Media.created_at))).all()
     return [MediaOut(id=i, content_type=t, size=n, at=a) for i, t, n, a in rows if i is not None]
 

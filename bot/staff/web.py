@@ -1,9 +1,10 @@
 """The staff dashboard under `/staff/`: server-rendered pages in Spanish and English.
 
-Login by name and password sets a signed session cookie; every form carries the session's
-CSRF token (a post without it gets 403). Pages: the desk queue (auto-refreshing), a case
-with its actions, incidents, and per-desk figures with a CSV export. Reporter text is only
-ever rendered through Jinja's autoescaping.
+Login by name and password (behind the login throttle) sets a signed session cookie and
+marks the browser as a trusted device; logout ends every session of that person. Every form
+carries the session's CSRF token (a post without it gets 403). Pages: the desk queue
+(auto-refreshing), a case with its actions, incidents, and per-desk figures with a CSV
+export. Reporter text is only ever rendered through Jinja's autoescaping.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Final
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
@@ -20,15 +22,32 @@ from sqlmodel import Session, col, select
 
 from bot import i18n
 from bot.channels.twilio_voice.recordings import RecordingUnavailable, fetch_recording
+from bot.clientaddr import client_address
 from bot.models import Case, CaseEvent, Desk, Media, Staff, utcnow
+from bot.outbox import channel_backlog
 from bot.staff import actions
-from bot.staff.access import audit, is_supervisor, require_desk, sees_all
+from bot.staff.access import (
+    audit,
+    hosts_of,
+    is_supervisor,
+    require_answers,
+    require_desk,
+    sees_all,
+)
 from bot.staff.api import figures_to_csv
-from bot.staff.auth import check_login
-from bot.staff.deps import ServicesDep, StaffServices, http_errors, read_session, session_staff
+from bot.staff.auth import check_login, end_sessions
+from bot.staff.consultations import plain_answers, week_rows
+from bot.staff.deps import (
+    RowId,
+    ServicesDep,
+    StaffServices,
+    http_errors,
+    read_session,
+    session_staff,
+)
 from bot.staff.queue import claim_next, queue_items, release
-from bot.staff.schemas import CANNED, OUTCOMES
-from bot.staff.session import COOKIE_NAME, MAX_AGE, StaffSession, csrf_ok
+from bot.staff.schemas import CANNED, outcomes_for
+from bot.staff.session import DEVICE_LIFETIME, StaffSession, csrf_ok
 from bot.staff.views import (
     case_detail,
     case_media,
@@ -41,6 +60,7 @@ from bot.staff.views import (
 router = APIRouter(prefix="/staff", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 REFRESH_SECONDS: Final = 30
+AUTO_REFRESH: Final = "auto"  # query flag of the queue's own refresh: not the person's activity
 FLASHES: Final = frozenset(
     {
         "empty",
@@ -53,6 +73,15 @@ FLASHES: Final = frozenset(
         "released",
         "verified",
         "error",
+        # the consultation pages (bot.staff.consultations_web)
+        "consultation_held",
+        "consultation_no_show",
+        "availability_added",
+        "availability_removed",
+        "day_closed",
+        "slot_added",
+        "slot_withdrawn",
+        "slot_error",
     }
 )
 CsrfField = Annotated[str | None, Form()]
@@ -94,6 +123,11 @@ def _page(
     """Render a template with the language, translator, CSRF token and helpers."""
     lang = _lang(request, session)
     flash = request.query_params.get("m")
+    if context.get("refresh"):
+        kept = [
+            (k, v) for k, v in request.query_params.multi_items() if k not in ("m", AUTO_REFRESH)
+        ]
+        context["refresh_url"] = f"{request.url.path}?{urlencode([*kept, (AUTO_REFRESH, '1')])}"
     response = templates.TemplateResponse(
         request,
         name,
@@ -115,23 +149,41 @@ def _page(
 
 
 def _store(response: Response, services: StaffServices, session: StaffSession) -> None:
+    cookies = services.cookies
     response.set_cookie(
-        COOKIE_NAME,
+        cookies.session_name,
         services.signer.dump(session),
-        max_age=int(MAX_AGE.total_seconds()),
-        path="/staff",
+        max_age=int(services.limits.absolute.total_seconds()),
+        path=cookies.path,
         httponly=True,
         samesite="lax",
-        secure=services.secure_cookies,
+        secure=cookies.secure,
+    )
+
+
+def _mark_device(response: Response, services: StaffServices, staff_id: int) -> None:
+    """Mark the browser as one this staff member logs in from (see `bot.staff.throttle`)."""
+    cookies = services.cookies
+    response.set_cookie(
+        cookies.device_name,
+        services.signer.new_device(staff_id, utcnow()),
+        max_age=int(DEVICE_LIFETIME.total_seconds()),
+        path=cookies.path,
+        httponly=True,
+        samesite="lax",
+        secure=cookies.secure,
     )
 
 
 def _signed_in(request: Request, services: StaffServices) -> tuple[StaffSession, Staff]:
-    """The session and staff member, or a redirect to the login page."""
+    """The session (marked active now, unless this is the queue's auto-refresh) and staff
+    member, or a redirect to the login page."""
     session = read_session(request, services)
     staff = session_staff(services, session)
     if session is None or staff is None:
         raise HTTPException(status_code=303, headers={"Location": "/staff/login"})
+    if request.query_params.get(AUTO_REFRESH) != "1":
+        session = session.touched(utcnow())
     return session, staff
 
 
@@ -167,33 +219,57 @@ def login(
     password: Annotated[str, Form()] = "",
     csrf: CsrfField = None,
 ) -> Response:
-    """Check the password (locking the account after five failures) and start a session."""
+    """Check the password behind the login throttle (429 while it refuses) and start a
+    session; the browser is marked as one this person logs in from."""
     session = read_session(request, services)
     if session is None or not csrf_ok(session, csrf):
         raise HTTPException(status_code=403, detail="missing or wrong CSRF token")
     now = utcnow()
-    staff = check_login(services.db, name, password, now)
-    if staff is None:
-        return _page(
+    device = request.cookies.get(services.cookies.device_name)
+    result = check_login(
+        services.db,
+        name,
+        password,
+        now,
+        address=client_address(request, services.settings),
+        device=services.signer.load_device(device, now),
+    )
+    staff = result.staff
+    if staff is None or staff.id is None:
+        throttled = result.retry_after > 0
+        response = _page(
             request,
             services,
             "login.html",
             session,
             None,
-            status_code=401,
-            error="staff.login.failed",
+            status_code=429 if throttled else 401,
+            error="staff.login.throttled" if throttled else "staff.login.failed",
         )
+        if throttled:
+            response.headers["Retry-After"] = str(result.retry_after)
+        return response
     response = _back("/staff/")
-    _store(response, services, services.signer.new(staff.id, session.lang, now))
+    _store(
+        response, services, services.signer.new(staff.id, session.lang, now, staff.session_epoch)
+    )
+    _mark_device(response, services, staff.id)
     return response
 
 
 @router.post("/logout")
 def logout(request: Request, services: ServicesDep, csrf: CsrfField = None) -> Response:
-    """End the session."""
-    _posted(request, services, csrf)
+    """End every session of this person (the cookie is refused from now on, wherever it is)."""
+    _, staff = _posted(request, services, csrf)
+    assert staff.id is not None
+    with services.db.write() as db_session:
+        end_sessions(db_session, staff.id)
+        audit(db_session, staff, "logout", utcnow(), desk_id=staff.desk_id)
+    cookies = services.cookies
     response = _back("/staff/login")
-    response.delete_cookie(COOKIE_NAME, path="/staff")
+    response.delete_cookie(
+        cookies.session_name, path=cookies.path, secure=cookies.secure, httponly=True
+    )
     return response
 
 
@@ -229,6 +305,7 @@ def queue_page(
         names = staff_names(db_session, (i.claimed_by for i in items))
         desks = visible_desks(db_session, staff)
         figures = desk_figures(db_session, [wanted], now)[0]
+        backlog = channel_backlog(db_session)  # in a surge: what waits, per channel
     return _page(
         request,
         services,
@@ -240,6 +317,7 @@ def queue_page(
         desk=wanted,
         desks=desks,
         figures=figures,
+        backlog=backlog,
         refresh=REFRESH_SECONDS,
     )
 
@@ -269,7 +347,7 @@ def case_page(request: Request, services: ServicesDep, ref: str) -> Response:
     with http_errors(), services.db.write() as db_session:
         case = actions.case_for(db_session, staff, ref, lock=False)
         detail = case_detail(db_session, staff, case, now)
-        media = case_media(db_session, case)
+        media = [] if detail.restricted else case_media(db_session, case)
         names = staff_names(db_session, [detail.claimed_by])
         desks = list(
             db_session.exec(
@@ -286,7 +364,10 @@ def case_page(request: Request, services: ServicesDep, ref: str) -> Response:
         media=media,
         names=names,
         desks=desks,
-        outcomes=OUTCOMES,
+        outcomes=outcomes_for(detail.flow),
+        screening=plain_answers(detail.answers, _lang(request, session))
+        if detail.flow == "screening"
+        else [],
         canned=CANNED,
         supervisor=is_supervisor(staff),
     )
@@ -298,6 +379,7 @@ def case_recording(request: Request, services: ServicesDep, ref: str, sid: str) 
     _session, staff = _signed_in(request, services)
     with http_errors(), services.db.write() as db_session:
         case = actions.case_for(db_session, staff, ref, lock=False)
+        require_answers(staff, case, hosts_of(db_session, case))
         left = db_session.exec(
             select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind == "voicemail")
         ).all()
@@ -320,6 +402,7 @@ def case_media_file(request: Request, services: ServicesDep, ref: str, media_id:
     _session, staff = _signed_in(request, services)
     with http_errors(), services.db.write() as db_session:
         case = actions.case_for(db_session, staff, ref, lock=False)
+        require_answers(staff, case, hosts_of(db_session, case))
         if media_id not in {m.id for m in case_media(db_session, case)}:
             raise HTTPException(status_code=404)
         media = db_session.get(Media, media_id)
@@ -428,7 +511,7 @@ def incidents_page(request: Request, services: ServicesDep) -> Response:
 def verify(
     request: Request,
     services: ServicesDep,
-    incident_id: int,
+    incident_id: RowId,
     csrf: CsrfField = None,
     state: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
@@ -445,8 +528,10 @@ def figures_page(request: Request, services: ServicesDep) -> Response:
     """Per-desk figures: open, claimed, breached and the median time to first response."""
     session, staff = _signed_in(request, services)
     with services.db.read() as db_session:
-        rows = desk_figures(db_session, visible_desks(db_session, staff), utcnow())
-    return _page(request, services, "figures.html", session, staff, rows=rows)
+        desks = visible_desks(db_session, staff)
+        rows = desk_figures(db_session, desks, utcnow())
+        weeks = week_rows(db_session, desks, utcnow())
+    return _page(request, services, "figures.html", session, staff, rows=rows, weeks=weeks)
 
 
 @router.get("/figures.csv")

@@ -22,6 +22,11 @@ FLOW_INTENTS: Final[Mapping[str, Intent]] = {
     "appointment": "programs",
 }
 COURT_SOON_DAYS: Final = 14  # a court date this close makes a consultation urgent
+_REMOVAL_SOON: Final = {
+    "removal_1d": "removal within a day",
+    "removal_7d": "removal within a week",
+    "removal_later": "removal later",
+}
 HARASSMENT_KINDS: Final = frozenset(
     {"work", "housing", "police", "public", "online", "extortion", "threat_report"}
 )
@@ -130,7 +135,7 @@ def _read_when(value: object, today: date | None, facts: AnswerFacts) -> None:
             return
         facts.when, extra = _when_from_date(day, today)
         facts.add |= extra
-        facts.reasons.append(f"answer when={day.isoformat()} → {facts.when}")
+        facts.reasons.append(f"answer when=<date> → {facts.when}")  # the date: in the answers
 
 
 def _read_removal(value: object, today: date | None, facts: AnswerFacts) -> None:
@@ -144,7 +149,8 @@ def _read_removal(value: object, today: date | None, facts: AnswerFacts) -> None
     days = (day - today).days
     flag = "removal_1d" if days <= 1 else "removal_7d" if days <= 7 else "removal_later"
     facts.add.add(flag)
-    facts.reasons.append(f"answer removal_date={day.isoformat()} → in {days} day(s)")
+    # How soon, not the date: the date of a person's removal stays in the answers.
+    facts.reasons.append(f"answer removal_date → {_REMOVAL_SOON[flag]}")
 
 
 def _read_flag(
@@ -197,10 +203,10 @@ def _read_screening(answers: Mapping[str, object], today: date | None, facts: An
     days = (day - today).days
     if 0 <= days <= COURT_SOON_DAYS:
         facts.add.add("court_soon")
-        facts.reasons.append(f"answer court_date → in {days} day(s)")
+        facts.reasons.append(f"answer court_date → within {COURT_SOON_DAYS} days")
     elif days < 0:
         facts.add.add("court_missed")
-        facts.reasons.append(f"answer court_date → {-days} day(s) ago: it may have been missed")
+        facts.reasons.append("answer court_date → passed: it may have been missed")
 
 
 def read_answers(answers: Mapping[str, object], now: datetime | date | None) -> AnswerFacts:

@@ -53,7 +53,7 @@ class Reading:
     model: Scores | None
 
 
-def _cue_facts(hits: list[Hit], toks: list[str]) -> tuple[set[str], dict[Intent, float], list[str]]:
+def _cue_facts(hits: list[Hit]) -> tuple[set[str], dict[Intent, float], list[str]]:
     flags: set[str] = set()
     scores: dict[Intent, float] = {}
     reasons: list[str] = []
@@ -62,14 +62,15 @@ def _cue_facts(hits: list[Hit], toks: list[str]) -> tuple[set[str], dict[Intent,
         group = hit.cue.group
         if not group.flags and not group.intents:
             continue
-        words = " ".join(toks[hit.start : hit.end])
+        # The cue's group, never the words that matched: reasons explain the verdict to
+        # every reader of the case; the person's words stay in its summary.
         if hit.negated:
-            reason = f"cue '{words}' negated → ignored"
+            reason = f"cue {group.name} negated → ignored"
         else:
             flags |= group.flags
             for intent, points in group.intents:
                 scores[intent] = scores.get(intent, 0.0) + points
-            reason = f"cue '{words}' → {group.label}"
+            reason = f"cue {group.name} → {group.label}"
         if reason not in seen and len(reasons) < _MAX_CUE_REASONS:
             seen.add(reason)
             reasons.append(reason)
@@ -102,10 +103,6 @@ def _choose_intent(
     return best, reasons
 
 
-def _quoted(words: tuple[str, ...]) -> str:
-    return ", ".join(f"'{w}'" for w in words)
-
-
 class Classifier:
     """Rules, vocabulary and (optionally) a learned model, ready to classify messages."""
 
@@ -126,10 +123,11 @@ class Classifier:
         vocab = self.vocab
         toks = self.speller.correct(vocab.normalizer.tokens(text or ""))
         hits = find_hits(toks, vocab)
-        flags, scores, reasons = _cue_facts(hits, toks)
+        flags, scores, reasons = _cue_facts(hits)
         when = next((t for t in self.rules.time_order if t in flags), NO_TIME)
         feats = extract(toks, hits)
-        model = self.model.score(feats) if self.model is not None else None
+        # No explaining words: they would be the person's words, copied into the reasons.
+        model = self.model.score(feats, explain=0) if self.model is not None else None
         return Reading(feats, frozenset(flags), when, scores, tuple(reasons), model)
 
     def decide(
@@ -167,8 +165,7 @@ class Classifier:
         else:
             intent = max(scores.intent, key=scores.intent.__getitem__)
             p_intent = scores.intent[intent]
-            words = f" ({_quoted(scores.top_words)})" if scores.top_words else ""
-            reasons.append(f"model: intent {intent} {p_intent:.0%}{words}")
+            reasons.append(f"model: intent {intent} {p_intent:.0%}")
             intent, why = rules.adjust_intent(intent, when, flags)
             if why:
                 reasons.append(why)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import timedelta
 from pathlib import Path
 
+from bot.channels.web.session import Sessions
 from bot.db import Database
 from bot.jobs import sweep_inbox
 from bot.models import InboundStatus, utcnow
@@ -28,6 +30,8 @@ from .support import (
 )
 
 DOWN = "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1"
+OPS_TOKEN = "operator-token-for-the-channel-tests-0123"  # /metrics needs it when deployed
+OPS = {"Authorization": f"Bearer {OPS_TOKEN}"}
 
 
 async def test_database_down_means_5xx_on_every_channel(
@@ -36,7 +40,9 @@ async def test_database_down_means_5xx_on_every_channel(
     twilio_api: tuple[FakeTwilio, LiveServer],
 ) -> None:
     """When the message cannot be stored, no provider gets a 2xx (so it retries)."""
-    settings = settings_for(tmp_path, bot_api=bot_api[1].url, twilio_api=twilio_api[1].url)
+    settings = settings_for(
+        tmp_path, bot_api=bot_api[1].url, twilio_api=twilio_api[1].url, ops_token=OPS_TOKEN
+    )
     database = Database(DOWN)
     app = fast_app(settings, database, EchoEngine())
     try:
@@ -47,13 +53,17 @@ async def test_database_down_means_5xx_on_every_channel(
                     client, "/webhooks/twilio/sms", sms("SM1", "+17135550101", "hola")
                 )
             ).status_code == 503
-            web = {"session": "s" * 32, "id": "m" * 16, "text": "hola"}
-            assert (await client.post("/chat/messages", json=web)).status_code == 503
-            assert (
-                await client.get("/chat/messages", params={"session": "s" * 32})
-            ).status_code == 503
+            page = {"Origin": "http://testserver"}
+            started = await client.post("/chat/session", json={}, headers=page)
+            assert started.status_code == 503  # new sessions are counted in the database
+            _, value = Sessions.from_settings(settings).issue(time.time())
+            client.cookies.set("__Host-hotline-chat", value)  # a session from before
+            web = {"id": "m" * 16, "text": "hola"}
+            assert (await client.post("/chat/messages", json=web, headers=page)).status_code == 503
+            assert (await client.get("/chat/messages")).status_code == 503
+            client.cookies.clear()
             assert (await client.get("/healthz")).status_code == 503
-            assert (await client.get("/metrics")).status_code == 200
+            assert (await client.get("/metrics", headers=OPS)).status_code == 200
     finally:
         database.dispose()
 
@@ -88,7 +98,8 @@ async def test_metrics_are_exposed_in_prometheus_text_format(
 ) -> None:
     """/metrics counts stored messages and refused webhooks, without personal data."""
     fake, server = twilio_api
-    app = fast_app(settings_for(tmp_path, twilio_api=server.url), database, EchoEngine())
+    settings = settings_for(tmp_path, twilio_api=server.url, ops_token=OPS_TOKEN)
+    app = fast_app(settings, database, EchoEngine())
     async with running(app) as client:
         await post_twilio(client, "/webhooks/twilio/sms", sms("SM5", "+17135550101", "hola"))
         await post_twilio(
@@ -97,7 +108,7 @@ async def test_metrics_are_exposed_in_prometheus_text_format(
         await wait_for(lambda: len(fake.sent) == 1, what="reply")
         sent = 'hotline_outbound_total{channel="sms",outcome="sent"} 1.0'
         for _ in range(100):  # the sender counts right after recording the send
-            response = await client.get("/metrics")
+            response = await client.get("/metrics", headers=OPS)
             if sent in response.text:
                 break
             await asyncio.sleep(0.02)

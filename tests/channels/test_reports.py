@@ -30,6 +30,7 @@ from .support import (
     tg_message,
     wait_for,
 )
+from .webpage import one_page
 
 ANA = "+17135550101"
 MAX_TURNS = 30
@@ -158,22 +159,16 @@ async def test_a_report_over_the_web_chat_reaches_a_case(
 ) -> None:
     """Messages posted and replies polled as the page does end in a raid case for Houston."""
     app = fast_app(settings_for(tmp_path), database, hotline)
-    session_id = "e2e0web0session0" * 2
     got: list[str] = []
-    async with running(app) as client:
+    async with one_page(app) as page:
 
         async def poll() -> None:
-            after = 0
-            response = await client.get(
-                "/chat/messages", params={"session": session_id, "after": after}
-            )
-            got.extend(m["text"] for m in response.json()["messages"] if m["text"] not in got)
+            got.extend(m["text"] for m in (await page.poll())["messages"])
 
         async def send(turn: int, text: str, choice: list[dict[str, str]]) -> None:
             if choice:
                 text = outbound_rows(database)[-1].options[int(choice[0]["index"])]["value"]
-            message = {"session": session_id, "id": f"web-msg-{turn:04d}", "text": text}
-            response = await client.post("/chat/messages", json=message)
+            response = await page.say(text, f"web-msg-{turn:04d}")
             assert response.status_code == 202
             await wait_for(
                 lambda: inbound_rows(database)[-1].status != InboundStatus.pending,

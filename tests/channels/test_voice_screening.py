@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from sqlmodel import select
@@ -14,7 +14,13 @@ from bot.models import Appointment, utcnow
 from tests.fakes.twilio_caller import FakeCaller
 
 from .support import PUBLIC_URL
-from .test_voice import Fake, answer, cases, hotline, line  # noqa: F401 (fixture)
+from .test_voice import (
+    Fake,
+    answer,
+    cases,
+    hotline as hotline,
+    line,
+)
 
 SCREENING_DIGIT = "6"
 
@@ -23,7 +29,7 @@ async def test_a_caller_is_screened_and_books_a_consultation(
     database: Database,
     tmp_path: Path,
     hotline: Hotline,
-    twilio_api: Fake,  # noqa: F811
+    twilio_api: Fake,
 ) -> None:
     day = (utcnow() + timedelta(days=4)).date()
     hotline.prepare(database)
@@ -31,7 +37,7 @@ async def test_a_caller_is_screened_and_books_a_consultation(
         slot = appointments.add_slot(
             session,
             desk_id="houston",
-            local=datetime(day.year, day.month, day.day, 10, 0),
+            local=datetime.combine(day, time(10)),
             now=utcnow(),
         )
     async with line(database, tmp_path, hotline, twilio_api) as client:

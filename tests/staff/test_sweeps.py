@@ -158,7 +158,14 @@ def test_retention_erases_old_cases_and_abandoned_conversations(database: Databa
         outcome="helped",
     )
     counts = purge_expired(database, now=NOW, retention_days=90)
-    assert counts == {"cases": 1, "contacts": 2, "addresses": 0, "incidents": 1}
+    assert counts == {
+        "cases": 1,
+        "contacts": 2,
+        "addresses": 0,
+        "hashes": 0,
+        "marks": 0,
+        "incidents": 1,
+    }
     case = get_case(database, expired)
     assert (case.summary, case.answers, case.location_label) == (None, None, None)
     assert (case.intent, case.desk_id, case.outcome) == ("other", "los-angeles", "helped")
@@ -172,6 +179,8 @@ def test_retention_erases_old_cases_and_abandoned_conversations(database: Databa
         "cases": 0,
         "contacts": 0,
         "addresses": 0,
+        "hashes": 0,
+        "marks": 0,
         "incidents": 0,
     }
     later = purge_expired(database, now=NOW + timedelta(days=2), retention_days=90)

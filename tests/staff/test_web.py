@@ -1,4 +1,5 @@
-"""The dashboard: login, cookies, CSRF, lockout, escaping, actions through forms, figures."""
+"""The dashboard: login, cookies, CSRF, escaping, actions through forms, figures (the login
+throttle and session endings: tests/security/test_staff_sessions.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.db import Database
-from bot.models import Staff, utcnow
-from bot.staff.auth import MAX_FAILED_LOGINS, check_login
+from bot.models import utcnow
 
 from .support import (
     PASSWORD,
@@ -77,27 +77,6 @@ async def test_forms_without_the_csrf_token_are_refused(database: Database, tmp_
         ok = await c.post(f"/staff/cases/{ref}/note", data={"text": "x", "csrf": token})
         assert ok.status_code == 303
     assert len(audits(database, "note")) == 1
-
-
-async def test_five_failures_lock_the_account(database: Database, tmp_path: Path) -> None:
-    """After five wrong passwords even the right one is refused for 15 minutes."""
-    seed_desks(database)
-    staff_id, _ = new_staff(database, "Ana", "los-angeles")
-    async with client(make_app(database, tmp_path)) as c:
-        for _ in range(MAX_FAILED_LOGINS):
-            assert (await log_in(c, "Ana", "wrong password")).status_code == 401
-        locked = await log_in(c, "Ana")
-        assert locked.status_code == 401
-        assert "bloqueada" in locked.text or "locked" in locked.text
-    with database.read() as session:
-        staff = session.get(Staff, staff_id)
-        assert staff is not None and staff.locked_until is not None
-        remaining = staff.locked_until - utcnow()
-    assert timedelta(minutes=14) < remaining <= timedelta(minutes=15)
-    assert check_login(database, "Ana", PASSWORD, utcnow() + timedelta(minutes=10)) is None
-    later = check_login(database, "Ana", PASSWORD, utcnow() + timedelta(minutes=16))
-    assert later is not None and later.failed_logins == 0
-    assert len(audits(database, "login_failed")) == MAX_FAILED_LOGINS + 2
 
 
 async def test_reporter_text_is_shown_as_text(database: Database, tmp_path: Path) -> None:
@@ -180,24 +159,3 @@ async def test_figures_page_and_csv(database: Database, tmp_path: Path) -> None:
     lines = csv_text.splitlines()
     assert lines[0].startswith("desk,open,claimed,waiting,breached")
     assert "houston,1,0,0,1,0," in csv_text and "los-angeles,1,0,0,0,0," in csv_text
-
-
-def test_parallel_wrong_passwords_still_lock_the_account(database: Database) -> None:
-    """Guessing in parallel does not dodge the lockout: every failure is counted."""
-    import threading
-
-    seed_desks(database)
-    staff_id, _ = new_staff(database, "Bea", "houston")
-    now = utcnow()
-    threads = [
-        threading.Thread(target=check_login, args=(database, "Bea", f"guess-{n}", now))
-        for n in range(MAX_FAILED_LOGINS * 2)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    with database.read() as session:
-        staff = session.get(Staff, staff_id)
-        assert staff is not None and staff.locked_until is not None
-    assert check_login(database, "Bea", PASSWORD, now) is None  # right password, still locked

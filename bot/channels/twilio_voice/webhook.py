@@ -35,7 +35,7 @@ from bot.cases import find_case, latest_open_case
 from bot.channels.common import Services, log_id, twilio_signed
 from bot.channels.pipeline import Engine
 from bot.channels.registry import phone_number
-from bot.contacts import find_contact
+from bot.contacts import find_contact, sender_of
 from bot.inbox import store_inbound
 from bot.lifecycle import record as record_event
 from bot.models import (
@@ -147,7 +147,7 @@ class VoiceLine:
         except Exception as exc:  # stays pending: the inbox sweep runs it again
             logger.warning("voice: processing failed (%s)", type(exc).__name__)
         with db.write() as session:
-            contact = find_contact(session, CHANNEL, caller)
+            contact = sender_of(session, inbound_id, CHANNEL, caller)  # BORRAR: still found
             if contact is None:
                 return Turn((Said(i18n.t("channel.voice.error", lang)),), lang, "speech", None)
             rows = self._rows(session, contact, inbound_id)

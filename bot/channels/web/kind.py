@@ -1,4 +1,4 @@
-"""What the web chat is: pulled by the page, a session id the browser made up."""
+"""What the web chat is: pulled by the page, addressed by a session id the server issued."""
 
 from __future__ import annotations
 

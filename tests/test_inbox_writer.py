@@ -1,0 +1,328 @@
+"""The inbox writer: messages stored and processed in batches (group commit), a failing
+message isolated, a surge stored at once and processed in turn, several writers (as several
+processes) never running one person's messages twice or out of order, sweeps run once."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import col, select
+from typer.testing import CliRunner
+
+from bot.channels.pipeline import Processor
+from bot.conversations import Hotline
+from bot.db import Database
+from bot.inbox import NewMessage, store_many
+from bot.jobs import claim_run
+from bot.models import (
+    Contact,
+    Conversation,
+    InboundMessage,
+    InboundStatus,
+    OutboundMessage,
+    utcnow,
+)
+from tests.conftest import make_settings
+
+# A person's report, answer by answer: each answer only makes sense after the one before.
+REPORT = ["hay una redada ahorita en mi trabajo en Houston 77036", "1", "1", "2", "no", "vi 3"]
+
+
+@pytest.fixture
+def hotline(tmp_path: Path, database: Database) -> Hotline:
+    engine = Hotline.load(make_settings(tmp_path, flood_per_sender_per_minute=100))
+    engine.prepare(database)
+    return engine
+
+
+@pytest.fixture
+async def writer(database: Database, hotline: Hotline) -> AsyncIterator[Processor]:
+    processor = Processor(database, hotline, on_replies=lambda: None)
+    processor.start()
+    yield processor
+    await processor.stop()
+
+
+def sms(n: int, sender: str, text: str, **payload: Any) -> NewMessage:
+    return NewMessage("sms", f"SMw{n}", sender, text, payload or None)
+
+
+def inbox(database: Database) -> list[InboundMessage]:
+    with database.read() as session:
+        return list(session.exec(select(InboundMessage).order_by(col(InboundMessage.id))).all())
+
+
+async def settled(database: Database) -> list[InboundMessage]:
+    """The inbox once every message is processed or has had a failed attempt (the writer
+    answers the webhooks when their messages are stored; a surge is processed after)."""
+    for _ in range(400):
+        rows = inbox(database)
+        if all(r.status != InboundStatus.pending or r.attempts for r in rows):
+            return rows
+        await asyncio.sleep(0.05)
+    raise AssertionError("the writer did not get through the inbox")
+
+
+def replies_to(database: Database, inbound_id: int | None) -> list[OutboundMessage]:
+    with database.read() as session:
+        return list(
+            session.exec(
+                select(OutboundMessage)
+                .where(OutboundMessage.inbound_id == inbound_id)
+                .order_by(col(OutboundMessage.id))
+            ).all()
+        )
+
+
+async def test_many_webhooks_at_once_share_commits_and_are_all_processed(
+    database: Database, writer: Processor
+) -> None:
+    """Fifty people writing at the same moment: each webhook returns once its message is
+    stored, every message is processed and answered, and far fewer commits than messages."""
+    people = [f"+1713555{n:04d}" for n in range(50)]
+    stored = await asyncio.gather(
+        *(writer.accept(sms(n, p, REPORT[0])) for n, p in enumerate(people))
+    )
+    assert all(s.inbound_id is not None for s in stored)
+    assert len(inbox(database)) == 50  # stored when the webhooks returned
+    rows = await settled(database)
+    assert {r.status for r in rows} == {InboundStatus.processed}
+    assert all(replies_to(database, r.id) for r in rows)
+    assert writer.stats["batches"] < 25
+
+
+async def test_a_redelivered_webhook_is_stored_once(database: Database, writer: Processor) -> None:
+    """The same provider id twice (in one batch, or later) is one message, answered once."""
+    first, again = await asyncio.gather(
+        writer.accept(sms(1, "+17135550001", "hola")), writer.accept(sms(1, "+17135550001", "hola"))
+    )
+    later = await writer.accept(sms(1, "+17135550001", "hola"))
+    assert first.inbound_id is not None and again.inbound_id is None and later.inbound_id is None
+    await settled(database)
+    answer = replies_to(database, first.inbound_id)
+    assert len(inbox(database)) == 1 and [r.seq for r in answer] == list(range(len(answer)))
+
+
+async def test_a_message_that_fails_is_retried_alone_and_fails_no_other(
+    database: Database, writer: Processor
+) -> None:
+    """A malformed location in one message makes its processing fail inside a batch: the
+    others of that batch are processed and answered all the same; it is stored, its failed
+    attempt counted, and it waits for the sweep."""
+    broken = sms(0, "+17135550100", "", location={"lat": "not a number", "lon": 1})
+    fine = [sms(n, f"+17135550{n:03d}", REPORT[0]) for n in range(1, 10)]
+    stored = await asyncio.gather(*(writer.accept(m) for m in [broken, *fine]))
+    assert all(s.inbound_id is not None for s in stored)
+    rows = {r.id: r for r in await settled(database)}
+    bad = rows[stored[0].inbound_id]
+    assert bad.status == InboundStatus.pending and bad.attempts == 1 and bad.error
+    for s in stored[1:]:
+        assert rows[s.inbound_id].status == InboundStatus.processed
+        assert replies_to(database, s.inbound_id)
+
+
+async def test_storing_that_fails_answers_that_webhook_only(
+    database: Database, writer: Processor
+) -> None:
+    """A channel's own bookkeeping that raises (inside the storing transaction) makes that
+    webhook fail — the provider retries it — and no other."""
+
+    def refuse(session: Any, inbound_id: int) -> bool:
+        raise RuntimeError("bookkeeping failed")
+
+    results = await asyncio.gather(
+        writer.accept(sms(1, "+17135550201", "hola")),
+        writer.accept(sms(2, "+17135550202", "STOP"), refuse),
+        writer.accept(sms(3, "+17135550203", "hola")),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], RuntimeError)
+    rows = await settled(database)
+    assert [r.provider_id for r in rows] == ["SMw1", "SMw3"]
+    assert all(r.status == InboundStatus.processed for r in rows)
+
+
+async def test_a_surge_is_stored_at_once_and_processed_in_turn(
+    database: Database, hotline: Hotline
+) -> None:
+    """More arrivals than a batch processes: all are stored (the webhooks return), the rest
+    wait in line and are processed in the next batches, each writer told once that their
+    message is saved while the line is long."""
+    processor = Processor(
+        database, hotline, on_replies=lambda: None, batch_size=4, busy_backlog=5, linger=0.05
+    )
+    processor.start()
+    try:
+        stored = await asyncio.gather(
+            *(processor.accept(sms(n, f"+1713556{n:04d}", "hola")) for n in range(30))
+        )
+        assert len(inbox(database)) == 30  # stored when the webhooks returned
+        for _ in range(200):
+            if all(r.status == InboundStatus.processed for r in inbox(database)):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await processor.stop()
+    assert all(r.status == InboundStatus.processed for r in inbox(database))
+    assert processor.stats["deferred"] > 0
+    with database.read() as session:
+        texts = [m.text for m in session.exec(select(OutboundMessage)).all()]
+    notices = [t for t in texts if "911" in t and t.count("\n") < 2]
+    assert 0 < len(notices) <= 30 - 4
+    assert all(s.inbound_id is not None for s in stored)
+
+
+async def test_in_a_surge_a_critical_message_is_not_in_line_behind_the_others(
+    database: Database, hotline: Hotline
+) -> None:
+    """Thirty people say hello and one reports agents taking someone right now, last: with
+    room for four per batch, the critical report is in the first batch processed."""
+    batches: list[list[int]] = []
+    processor = Processor(
+        database,
+        hotline,
+        on_replies=lambda: None,
+        batch_size=4,
+        linger=0.05,
+        on_processed=batches.append,
+    )
+    processor.start()
+    try:
+        hellos = [sms(n, f"+1713559{n:04d}", "hola, una pregunta") for n in range(30)]
+        danger = sms(99, "+17135599999", "la migra se esta llevando a mi esposo ahorita")
+        stored = await asyncio.gather(*(processor.accept(m) for m in [*hellos, danger]))
+        for _ in range(200):
+            if sum(len(b) for b in batches) >= 31:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await processor.stop()
+    assert stored[-1].inbound_id in batches[0]
+    assert sum(len(b) for b in batches) == 31
+
+
+def test_a_person_never_runs_twice_or_out_of_order_with_two_writers(
+    database: Database, hotline: Hotline, tmp_path: Path
+) -> None:
+    """Two writers with connections of their own (as two processes) run the same people's
+    stored messages at the same time, each asked for every other message: every message is
+    processed once, each person's in the order they wrote, and their conversations end where
+    one writer alone would have left them."""
+    people = [f"+1713557{n:04d}" for n in range(12)]
+    with database.write() as session:
+        ids = store_many(
+            session,
+            [
+                sms(100 * p + turn, person, text)
+                for turn, text in enumerate(REPORT)
+                for p, person in enumerate(people)
+            ],
+        )
+    other = Database(database.url)  # the second "process": its own pool and connections
+    start = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def run(db: Database, mine: list[int | None]) -> None:
+        start.wait()
+        try:
+            for inbound_id in mine:
+                assert inbound_id is not None
+                with db.write() as session:
+                    hotline.process_batch(session, [inbound_id], now=utcnow())
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    threads = [
+        threading.Thread(target=run, args=(database, ids[0::2])),
+        threading.Thread(target=run, args=(other, list(reversed(ids[1::2])))),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    other.dispose()
+    assert not failures
+    rows = inbox(database)
+    assert {r.status for r in rows} == {InboundStatus.processed}
+    with database.read() as session:
+        sent = session.exec(select(OutboundMessage).order_by(col(OutboundMessage.id))).all()
+    answered = [s.inbound_id for s in sent]
+    assert sorted(answered) == sorted(set(answered))  # one answer per message: none twice
+    assert set(answered) == {r.id for r in rows}
+    by_person: dict[int, list[int]] = {}
+    for row in sent:
+        assert row.inbound_id is not None
+        by_person.setdefault(row.contact_id, []).append(row.inbound_id)
+    assert all(order == sorted(order) for order in by_person.values())
+
+    # One writer alone, message by message, for one more person: where a report ends.
+    alone = Hotline.load(make_settings(tmp_path, flood_per_sender_per_minute=100))
+    for turn, text in enumerate(REPORT):
+        with database.write() as session:
+            (inbound_id,) = store_many(session, [sms(9000 + turn, "+17135579999", text)])
+        assert inbound_id is not None
+        alone.process(database, inbound_id)
+    ends = conversations(database)
+    reference = ends.pop("+17135579999")
+    assert set(ends) == set(people) and set(ends.values()) == {reference}
+
+
+def conversations(database: Database) -> dict[str | None, tuple[str | None, str | None]]:
+    """Where each person's conversation stands (flow, step), by their number."""
+    with database.read() as session:
+        rows = session.exec(
+            select(Contact.address, Conversation.flow, Conversation.step).join(
+                Conversation, col(Conversation.contact_id) == col(Contact.id)
+            )
+        ).all()
+    return {address: (flow, step) for address, flow, step in rows}
+
+
+async def test_a_restart_takes_up_what_was_stored_and_not_processed(
+    database: Database, hotline: Hotline
+) -> None:
+    """Messages stored by a writer that died before processing them are processed by the
+    next one as soon as it starts."""
+    with database.write() as session:
+        store_many(session, [sms(n, f"+1713558{n:04d}", "hola") for n in range(5)])
+    processor = Processor(database, hotline, on_replies=lambda: None)
+    processor.start()
+    try:
+        for _ in range(200):
+            if all(r.status == InboundStatus.processed for r in inbox(database)):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await processor.stop()
+    assert all(r.status == InboundStatus.processed for r in inbox(database))
+
+
+def test_a_sweep_runs_once_per_interval_across_processes(database: Database) -> None:
+    """Each process's scheduler fires every sweep; only the first to claim an interval runs."""
+    other = Database(database.url)
+    now = utcnow()
+    try:
+        claims = [claim_run(db, "sweep_inbox", 15, now) for db in (database, other, database)]
+        later = claim_run(other, "sweep_inbox", 15, now + timedelta(seconds=15))
+        another = claim_run(other, "send_followups", 15, now)
+    finally:
+        other.dispose()
+    assert claims == [True, False, False] and later and another
+
+
+def test_several_workers_need_postgresql(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`hotline serve --workers 2` on SQLite stops with one sentence saying why."""
+    from bot.cli import app
+
+    monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HOTLINE_SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
+    monkeypatch.setenv("HOTLINE_DATABASE_URL", f"sqlite:///{tmp_path / 'hotline.db'}")
+    result = CliRunner().invoke(app, ["serve", "--workers", "2"])
+    assert result.exit_code == 2
+    assert "--workers needs PostgreSQL" in result.output
