@@ -17,7 +17,7 @@ bound to one person inside the transaction that processes their message.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
@@ -467,11 +467,20 @@ def send_reminders(db: Database, *, now: datetime) -> int:
     at booking gets no reminder; one closer than 24 gets only the 2-hour one."""
     sent = 0
     with db.write() as session:
-        for name, window, key in (
-            ("reminded_hours_at", REMIND_HOURS, "appointment.reminder_hours"),
-            ("reminded_day_at", REMIND_DAY, "appointment.reminder_day"),
+        for column, name, window, key in (
+            (
+                Appointment.reminded_hours_at,
+                "reminded_hours_at",
+                REMIND_HOURS,
+                "appointment.reminder_hours",
+            ),
+            (
+                Appointment.reminded_day_at,
+                "reminded_day_at",
+                REMIND_DAY,
+                "appointment.reminder_day",
+            ),
         ):
-            column = getattr(Appointment, name)
             due = session.exec(
                 select(Appointment, Slot)
                 .join(Slot, col(Slot.id) == col(Appointment.slot_id))
@@ -593,14 +602,6 @@ class ConsultationDesk:
         if ref is None:
             return None
         return self.session.exec(select(Case).where(Case.ref == ref)).first()
-
-
-def slots_by_desk(session: Session, desk_ids: Sequence[str], now: datetime) -> dict[str, int]:
-    """Free slots ahead per desk (the dashboard's availability column)."""
-    counts: dict[str, int] = {}
-    for desk_id in desk_ids:
-        counts[desk_id] = len(free_slots(session, desk_id, now, limit=1000))
-    return counts
 
 
 def consultation_desks(session: Session, ref: str) -> set[str]:

@@ -29,6 +29,8 @@ from sqlmodel import Session, col, select, update
 from bot import lifecycle
 from bot.db import Database
 from bot.models import (
+    Appointment,
+    AppointmentStatus,
     Case,
     CaseEvent,
     CaseStatus,
@@ -64,6 +66,18 @@ def erase_contact(
         update(Conversation)
         .where(col(Conversation.contact_id) == contact.id)
         .values(state=None, flow=None, step=None)
+    )
+    # Consultations still to come are freed for others; past ones keep only their outcome.
+    session.exec(
+        update(Appointment)
+        .where(
+            col(Appointment.contact_id) == contact.id,
+            col(Appointment.status) == AppointmentStatus.booked,
+        )
+        .values(status=AppointmentStatus.cancelled, updated_at=now)
+    )
+    session.exec(
+        update(Appointment).where(col(Appointment.contact_id) == contact.id).values(contact_id=None)
     )
     session.exec(
         update(InboundMessage)

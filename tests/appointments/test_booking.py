@@ -205,3 +205,18 @@ def test_slots_add_and_list_as_the_design_says(tmp_path: Path) -> None:
     assert wrong.returncode == 2 and "YYYY-MM-DDTHH:MM" in wrong.stderr
     unknown = run_cli("slots", "add", "--desk", "atlantis", "--at", f"{day}T10:30", cwd=tmp_path)
     assert unknown.returncode == 2 and "atlantis" in unknown.stderr
+
+
+def test_borrar_frees_the_persons_coming_consultation(
+    chat: Callable[[], TerminalChat], database: Database
+) -> None:
+    add_slots(database, "houston", 1)
+    person, _ = at_the_slots(chat)
+    person.send("1")
+    person.send("borrar")
+    person.send("1")  # yes, erase
+    with database.read() as session:
+        rows = appointments.list_slots(session, desk_id="houston", now=utcnow())
+        kept = session.exec(select(Appointment)).all()
+    assert [r["booked"] for r in rows] == [False]
+    assert all(a.contact_id is None for a in kept)
