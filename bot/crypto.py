@@ -93,12 +93,13 @@ class _Secret:
 class Keyring:
     """The current secret and the old ones, with their derived keys; built once per process."""
 
-    __slots__ = ("_by_id", "_secrets")
+    __slots__ = ("_by_id", "_log_key", "_secrets")
 
     def __init__(self, secret: str, *old: str) -> None:
         unique = list(dict.fromkeys((secret, *old)))  # the same secret twice counts once
         self._secrets = tuple(_Secret.derive(s) for s in unique)
         self._by_id = {s.id: s for s in reversed(self._secrets)}  # the current one wins
+        self._log_key = self.derived_key("log-id")
 
     @property
     def key_id(self) -> str:
@@ -161,6 +162,11 @@ class Keyring:
         """The hash under every secret, the current one first (rows not yet rehashed)."""
         return tuple(s.lookup_hash(value) for s in self._secrets)
 
+    def log_id(self, value: str) -> str:
+        """A short keyed hash of an identifier for log lines (12 hex chars) under the log key:
+        it tells one sender's lines apart and matches no lookup hash stored in the database."""
+        return hmac.new(self._log_key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:12]
+
     def derived_key(self, purpose: Purpose) -> bytes:
         """The current secret's key for one purpose (32 bytes)."""
         return _derive(self._secrets[0].material, purpose.encode("ascii"))
@@ -196,6 +202,11 @@ def lookup_hash(value: str) -> str:
 def lookup_hashes(value: str) -> tuple[str, ...]:
     """Keyed hashes of an identifier under every secret of the keyring, current first."""
     return keyring().lookup_hashes(value)
+
+
+def log_id(value: str) -> str:
+    """A short keyed hash of an identifier for log lines, under the installed keyring."""
+    return keyring().log_id(value)
 
 
 def derived_key(purpose: Purpose) -> bytes:

@@ -10,10 +10,14 @@ case's intent, priority, desk and dates) so the consulate can still count. The a
 number or chat id) is kept, encrypted, only until the confirmation of the erasure is sent;
 the retention sweep clears it after that.
 
-What a provider still holds goes too: each voicemail recording and each evidence file left
-at Twilio is queued as a `ProviderErasure` row (in the same transaction), which the Twilio
-sender deletes there (`bot.channels.twilio_voice.recordings.delete_at_twilio`); evidence
-files kept here (`Media`) are deleted with the case or the person.
+What a provider still holds goes too: each voicemail recording, each evidence file, and the
+record of each SMS / WhatsApp message and call the person exchanged with us (Twilio keeps
+their text and the phone number) is queued as a `ProviderErasure` row (in the same
+transaction), which the Twilio sender deletes there
+(`bot.channels.twilio_voice.recordings.delete_at_twilio`); the erasure's own confirmation,
+sent afterwards (and a reply that was in flight), is queued by retention when it clears the
+address (`queue_provider_records` again). Evidence files kept here (`Media`) are deleted
+with the case or the person.
 """
 
 from __future__ import annotations
@@ -48,6 +52,9 @@ from bot.models import (
 ERASED_OUTCOME = "erased_by_person"
 ERASED_HASH_PREFIX: Final = "erased-"  # never the start of a real hash (hex digits only)
 RECORDING_SID: Final = re.compile(r"^RE[0-9a-fA-F]{32}$")
+# Twilio's ids of a message (SM… / MM…) and of a call (CA…, a call's turns stored as CA…:n).
+MESSAGE_SID: Final = re.compile(r"^(?:SM|MM)[0-9a-fA-F]{32}$")
+CALL_SID: Final = re.compile(r"^(CA[0-9a-fA-F]{32})(?::\d+)?$")
 ERASURE_LEASE: Final = timedelta(minutes=2)
 ERASURE_RETRY_CAP: Final = timedelta(hours=1)
 
@@ -103,6 +110,30 @@ def erase_contact(
     for case in cases:
         erase_case(session, case, now, coarse_place=coarse_place)
     _erase_media(session, _media_of(contact.id), now)
+    queue_provider_records(session, contact.id, now)
+
+
+def queue_provider_records(session: Session, contact_id: int, now: datetime) -> int:
+    """Queue for deletion at Twilio the records of the contact's messages and calls; return
+    how many. Queuing one twice costs a DELETE that finds nothing (404 counts as done)."""
+    received = select(InboundMessage.provider_id).where(
+        col(InboundMessage.contact_id) == contact_id
+    )
+    sent = select(OutboundMessage.provider_id).where(
+        col(OutboundMessage.contact_id) == contact_id,
+        col(OutboundMessage.provider_id).is_not(None),
+    )
+    resources: set[str] = set()
+    for sid in [*session.exec(received).all(), *session.exec(sent).all()]:
+        if sid is None:
+            continue
+        if MESSAGE_SID.match(sid):
+            resources.add(f"Messages/{sid}")
+        elif call := CALL_SID.match(sid):
+            resources.add(f"Calls/{call.group(1)}")
+    for resource in sorted(resources):
+        _queue(session, "twilio", resource, now)
+    return len(resources)
 
 
 def erase_case(

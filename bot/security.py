@@ -70,7 +70,8 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in self.headers.items():
-                    headers[name] = value
+                    if name not in headers:  # a route's own, stricter policy stays
+                        headers[name] = value
                 if not cacheable:
                     headers["Cache-Control"] = "no-store"
             await send(message)

@@ -14,7 +14,8 @@ from typing import Literal
 from bot.engine.model import Reply
 
 # phone: an E.164 number (sms, whatsapp, voice); chat: a provider's chat id; session: an
-# id the person's own client made up (web chat, terminal).
+# id with no meaning outside this service (the web chat's server-issued, signed session id;
+# the terminal's local name).
 AddressKind = Literal["phone", "chat", "session"]
 Renderer = Callable[[Reply], list[Reply]]
 

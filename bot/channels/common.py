@@ -18,10 +18,11 @@ from fastapi import Request
 from starlette.datastructures import FormData
 from twilio.request_validator import RequestValidator
 
+from bot import crypto
 from bot.config import Settings
 from bot.db import Database
 from bot.delivery import Sender
-from bot.inbox import NewMessage, sender_key
+from bot.inbox import NewMessage
 from bot.metrics import Metrics
 
 from .pipeline import Extra, Processor
@@ -83,5 +84,6 @@ def twilio_signed(services: Services, request: Request, form: FormData) -> bool:
 
 
 def log_id(channel: str, address: str) -> str:
-    """A short keyed hash of a sender, for logs (never the number or chat id itself)."""
-    return sender_key(channel, address)[:12]
+    """A short keyed hash of a sender, for logs (never the number or chat id itself, nor a
+    prefix of the lookup hash the database keeps)."""
+    return crypto.log_id(f"{channel}:{address}")

@@ -8,7 +8,7 @@ from typing import Final
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from bot.config import Settings, load_secret_key
+from bot.config import Settings
 from bot.db import Database
 from bot.staff import api, consultations_api, consultations_web, web
 from bot.staff.deps import StaffServices
@@ -19,9 +19,7 @@ STATIC_DIR: Final = Path(__file__).resolve().parent / "static"
 
 def mount_staff(app: FastAPI, db: Database, settings: Settings) -> None:
     """Serve `/api/v1` (bearer tokens) and `/staff/` (the dashboard) from `app`."""
-    app.state.staff = StaffServices(
-        db=db, settings=settings, signer=SessionSigner(load_secret_key(settings))
-    )
+    app.state.staff = StaffServices(db=db, settings=settings, signer=SessionSigner.from_keyring())
     app.include_router(api.router)
     app.include_router(consultations_api.router)
     app.include_router(web.router)

@@ -7,7 +7,8 @@
   and no message or conversation activity within it (abandoned conversations included) —
   `erase_contact` clears their messages, conversation state and cases;
 - the address (phone number, chat id) of contacts erased more than a day ago (kept that long
-  so the erasure's confirmation can still be delivered);
+  so the erasure's confirmation can still be delivered); Twilio's records of their messages
+  are queued for deletion there once more, the confirmation's now included;
 - the keyed address hash of contacts erased by an earlier version, which kept it (anyone
   holding the key could show that a number wrote): replaced by `unlinkable_hash`;
 - the busy notice's once-only marks older than a day (each names a sender by keyed hash);
@@ -28,7 +29,13 @@ from sqlmodel import col, select, update
 
 from bot import lifecycle
 from bot.db import Database
-from bot.erasure import ERASED_HASH_PREFIX, erase_case, erase_contact, unlinkable_hash
+from bot.erasure import (
+    ERASED_HASH_PREFIX,
+    erase_case,
+    erase_contact,
+    queue_provider_records,
+    unlinkable_hash,
+)
 from bot.models import Case, CaseStatus, Contact, Conversation, InboundMessage, Incident, SweepMark
 
 logger = logging.getLogger(__name__)
@@ -112,13 +119,20 @@ def _erase_contacts(db: Database, now: datetime, cutoff: datetime) -> int:
 
 
 def _clear_addresses(db: Database, now: datetime) -> int:
-    statement = (
-        update(Contact)
+    query = (
+        select(Contact)
         .where(col(Contact.erased_at) < now - ADDRESS_GRACE, col(Contact.address).is_not(None))
-        .values(address=None, display_name=None)
+        .limit(BATCH)
     )
+    if not db.is_sqlite:
+        query = query.with_for_update(skip_locked=True)
     with db.write() as session:
-        return int(session.exec(statement).rowcount)
+        contacts = list(session.exec(query).all())
+        for contact in contacts:
+            assert contact.id is not None and contact.erased_at is not None
+            queue_provider_records(session, contact.id, now)
+            contact.address, contact.display_name = None, None
+    return len(contacts)
 
 
 def _unlink_erased(db: Database) -> int:

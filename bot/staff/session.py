@@ -1,12 +1,13 @@
 """Dashboard sessions: a signed cookie checked against the staff member's session epoch.
 
-The cookie is `base64url(json).base64url(HMAC-SHA256)` under a key derived (HKDF) from the
-secret key for this purpose only. It holds the staff id (None before login), the staff
-member's session epoch at login, the CSRF token, the language, when it was issued and when
-its holder last opened a page. Every visitor gets one: before login it carries only the
-CSRF token for the login form; logging in issues a new one (a new CSRF token, so a token
-seen before login is useless). Each form posts the session's CSRF token back, compared in
-constant time.
+The cookie is `base64url(json).base64url(HMAC-SHA256)` under the keyring's key for this
+purpose (`bot.crypto.derived_keys`): signed with the current secret's key, accepted under
+any secret of the keyring, so a key rotation logs nobody out. It holds the staff id (None
+before login), the staff member's session epoch at login, the CSRF token, the language, when
+it was issued and when its holder last opened a page. Every visitor gets one: before login
+it carries only the CSRF token for the login form; logging in issues a new one (a new CSRF
+token, so a token seen before login is useless). Each form posts the session's CSRF token
+back, compared in constant time.
 
 A session ends when any of these holds:
 - the staff member's `session_epoch` moved on: logout, a password change and deactivation
@@ -43,10 +44,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
 from bot.config import Settings
+from bot.crypto import derived_keys
 
 DEVICE_LIFETIME: Final = timedelta(days=180)
 
@@ -128,16 +127,14 @@ def _unb64(text: str) -> bytes:
 
 
 class _Seal:
-    """HMAC-signed JSON under a key derived for one purpose."""
+    """HMAC-signed JSON: signed with the first key, accepted under any."""
 
-    def __init__(self, secret: str, purpose: bytes) -> None:
-        self._key = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=b"hotline/v1", info=purpose
-        ).derive(secret.encode("utf-8"))
+    def __init__(self, keys: tuple[bytes, ...]) -> None:
+        self._keys = keys
 
     def dump(self, data: dict[str, Any]) -> str:
         body = json.dumps(data, separators=(",", ":")).encode("utf-8")
-        return f"{_b64(body)}.{_b64(self._sign(body))}"
+        return f"{_b64(body)}.{_b64(self._sign(self._keys[0], body))}"
 
     def load(self, value: str | None) -> dict[str, Any] | None:
         if not value or value.count(".") != 1 or len(value) > 1024:
@@ -147,7 +144,7 @@ class _Seal:
             body, signature = _unb64(body_text), _unb64(signature_text)
         except (binascii.Error, ValueError):
             return None
-        if not hmac.compare_digest(signature, self._sign(body)):
+        if not any(hmac.compare_digest(signature, self._sign(key, body)) for key in self._keys):
             return None
         try:
             data = json.loads(body)
@@ -155,16 +152,22 @@ class _Seal:
             return None
         return data if isinstance(data, dict) else None
 
-    def _sign(self, body: bytes) -> bytes:
-        return hmac.new(self._key, body, hashlib.sha256).digest()
+    @staticmethod
+    def _sign(key: bytes, body: bytes) -> bytes:
+        return hmac.new(key, body, hashlib.sha256).digest()
 
 
 class SessionSigner:
-    """Signs and checks session and device cookies with keys derived from the secret key."""
+    """Signs and checks session and device cookies with the keyring's keys for each."""
 
-    def __init__(self, secret: str) -> None:
-        self._session = _Seal(secret, b"staff-session")
-        self._device = _Seal(secret, b"staff-device")
+    def __init__(self, session_keys: tuple[bytes, ...], device_keys: tuple[bytes, ...]) -> None:
+        self._session = _Seal(session_keys)
+        self._device = _Seal(device_keys)
+
+    @classmethod
+    def from_keyring(cls) -> SessionSigner:
+        """A signer under the process's keyring (`bot.crypto.install_keyring` has run)."""
+        return cls(derived_keys("staff-session"), derived_keys("staff-device"))
 
     def new(self, staff_id: int | None, lang: str, now: datetime, epoch: int = 0) -> StaffSession:
         """A fresh session with a new CSRF token."""

@@ -44,6 +44,22 @@ TRANSCRIPT_LIMIT: Final = 300
 WINDOW_CLOSED: Final = ("WhatsApp 24-hour window closed", "error 63016")
 
 
+# What a browser may show from an evidence file in the dashboard's own origin: raster
+# pictures, sound and video. Anything else (SVG above all: it can carry script) is only
+# offered for download.
+SHOWN_IMAGES: Final = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+
+
+def shown_as(content_type: str) -> str | None:
+    """ "image", "audio" or "video" when the dashboard may show the file in the page; None
+    when it must be downloaded instead."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    if kind in SHOWN_IMAGES:
+        return "image"
+    major = kind.split("/", 1)[0]
+    return major if major in ("audio", "video") else None
+
+
 class MediaOut(BaseModel):
     """An evidence file on the case page (served by the service, never a provider link)."""
 
@@ -53,8 +69,8 @@ class MediaOut(BaseModel):
     at: datetime
 
     @property
-    def kind(self) -> str:
-        return self.content_type.split("/", 1)[0]
+    def kind(self) -> str | None:
+        return shown_as(self.content_type)
 
 
 class OutboundLine(TranscriptLine):

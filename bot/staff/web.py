@@ -53,6 +53,7 @@ from bot.staff.views import (
     case_media,
     desk_figures,
     incidents,
+    shown_as,
     staff_names,
     visible_desks,
 )
@@ -393,9 +394,6 @@ def case_recording(request: Request, services: ServicesDep, ref: str, sid: str) 
     return Response(audio, media_type="audio/mpeg", headers={"Cache-Control": "no-store"})
 
 
-INLINE_MEDIA: Final = ("image/", "audio/", "video/")
-
-
 @router.get("/cases/{ref}/media/{media_id}")
 def case_media_file(request: Request, services: ServicesDep, ref: str, media_id: int) -> Response:
     """A photo or voice note the person sent, from the service's encrypted store."""
@@ -410,7 +408,7 @@ def case_media_file(request: Request, services: ServicesDep, ref: str, media_id:
             raise HTTPException(status_code=404)
         audit(db_session, staff, "view_media", utcnow(), case=case)
         data, kind = media.data, media.content_type
-    inline = kind.startswith(INLINE_MEDIA)
+    inline = shown_as(kind) is not None
     return Response(
         data,
         media_type=kind if inline else "application/octet-stream",
@@ -418,6 +416,7 @@ def case_media_file(request: Request, services: ServicesDep, ref: str, media_id:
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
             "Content-Disposition": "inline" if inline else "attachment",
+            "Content-Security-Policy": "sandbox; default-src 'none'",
         },
     )
 

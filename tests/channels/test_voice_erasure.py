@@ -42,8 +42,9 @@ def queued(db: Database) -> int:
 async def test_borrar_deletes_the_callers_recordings_at_twilio(
     database: Database, tmp_path: Path, hotline: Hotline, twilio_api: Fake
 ) -> None:
-    """A caller who says "borrar" and confirms: the recording is deleted at Twilio (with the
-    account's credentials, under TWILIO_API_BASE_URL) and the case keeps no recording id."""
+    """A caller who says "borrar" and confirms: the recording and both calls' records are
+    deleted at Twilio (with the account's credentials, under TWILIO_API_BASE_URL) and the
+    case keeps no recording id."""
     fake, _server = twilio_api
     async with line(database, tmp_path, hotline, twilio_api) as client:
         call = FakeCaller(client, PUBLIC_URL)
@@ -55,7 +56,8 @@ async def test_borrar_deletes_the_callers_recordings_at_twilio(
         heard = await again.say("borrar")
         assert heard.options == 2, heard.says  # "are you sure?"
         await again.press("1")
-        await wait_for(lambda: fake.deleted == [f"Recordings/{sid}"], what="the DELETE")
+        wanted = {f"Recordings/{sid}", f"Calls/{call.call_sid}", f"Calls/{again.call_sid}"}
+        await wait_for(lambda: set(fake.deleted) == wanted, what="the DELETEs")
         await wait_for(lambda: queued(database) == 0, what="the erasure done")
     (case,) = cases(database)
     assert case.status == CaseStatus.erased

@@ -1,9 +1,9 @@
 """A fake Twilio REST API: Messages.json records what the real twilio client sends;
 Recordings/<sid>.mp3 serves a voicemail's audio to an authenticated fetch; a DELETE on a
-recording or a message's media is recorded in `deleted`; Messages/<MM>/Media/<ME> serves the
-media set in `media`. Like Twilio, a free-form WhatsApp body to a number whose 24-hour window
-is closed (`window_closed`) is refused with 63016, while a ContentSid (an approved template)
-goes."""
+recording, a message's media, a message or a call is recorded in `deleted`;
+Messages/<MM>/Media/<ME> serves the media set in `media`. Like Twilio, a free-form WhatsApp
+body to a number whose 24-hour window is closed (`window_closed`) is refused with 63016,
+while a ContentSid (an approved template) goes."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ class FakeTwilio:
     fail_sends: int = 0  # the next N creates answer 500
     unsubscribed: set[str] = field(default_factory=set)  # "To" values answered with 21610
     fetched: list[str] = field(default_factory=list)  # recording sids served
-    deleted: list[str] = field(default_factory=list)  # "Recordings/RE…", "Messages/…/Media/ME…"
+    deleted: list[str] = field(default_factory=list)  # "Recordings/RE…", "Messages/SM…", …
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # ME sid → (bytes, type)
     media_fetched: list[str] = field(default_factory=list)
     window_closed: set[str] = field(default_factory=set)  # "whatsapp:+1…" past 24 h of silence
@@ -54,6 +54,14 @@ class FakeTwilio:
                     "/2010-04-01/Accounts/{sid}/Messages/{msg}/Media/{me}.json",
                     self._delete,
                     methods=["DELETE"],
+                ),
+                Route(
+                    "/2010-04-01/Accounts/{sid}/Messages/{msg}.json",
+                    self._delete,
+                    methods=["DELETE"],
+                ),
+                Route(
+                    "/2010-04-01/Accounts/{sid}/Calls/{call}.json", self._delete, methods=["DELETE"]
                 ),
                 Route("/2010-04-01/Accounts/{sid}/Messages/{msg}/Media/{me}", self._media),
             ]

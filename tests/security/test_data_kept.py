@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import col, select, update
 
+from bot import crypto
 from bot.cases import person_hash_of
 from bot.cli import _setup_logging
 from bot.contacts import find_contact
@@ -368,3 +369,7 @@ async def test_debug_logs_of_a_telegram_update_hold_no_text_chat_id_or_token(
     secrets: list[Any] = [FakeBotAPI.token, WEBHOOK_SECRET, str(chat_id), A_NUMBER]
     secrets += ["Benavides", "Joaquin", "me llamo"]
     assert [s for s in secrets if s in logged] == []
+    # The sender is named in logs by a key of its own: no prefix of the lookup hash the
+    # database keeps, so a log file cannot be joined to the contact rows.
+    stored = sender_key("telegram", str(chat_id))
+    assert stored[:8] not in logged and crypto.log_id(f"telegram:{chat_id}") in logged

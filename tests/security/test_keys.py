@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlmodel import SQLModel, col, select, update
 from typer.testing import CliRunner
 
 from bot.cases import person_hash_of
+from bot.channels.web.session import Sessions
 from bot.cli import app as cli
 from bot.config import get_settings, load_secret_keys
 from bot.conversations import Hotline
@@ -26,7 +28,8 @@ from bot.crypto import Keyring, derived_key, derived_keys, install_keyring, keyr
 from bot.db import Database
 from bot.errors import ConfigError, DecryptError
 from bot.keys import rotate, sealed_columns, sealed_counts
-from bot.models import Case, Contact, OutboundMessage
+from bot.models import Case, Contact, OutboundMessage, utcnow
+from bot.staff.session import SessionLimits, SessionSigner
 from bot.terminal import CHANNEL, TerminalChat
 from tests.conftest import TEST_SECRET, make_settings
 from tests.test_conversations import report
@@ -267,3 +270,37 @@ def test_rotation_under_a_running_service_keeps_every_record_and_conversation(
         assert [r for r in raw.scalars() if "Pasadena" in r or "ahorita" in r] == []
     assert ana.send("hola") and luis.send("hola")  # both carry on, as the same people
     assert len(contacts(database)) == people
+
+
+def test_cookies_signed_before_a_rotation_stay_valid_until_the_old_key_is_removed(
+    tmp_path: Path,
+) -> None:
+    """A web chat opened and a staff member logged in under the old key are still recognised
+    once the new key is put first (nobody loses a conversation or is logged out mid-surge);
+    new cookies are signed under the new key; with the old key removed, the old ones end."""
+    settings = make_settings(tmp_path, public_url="https://hotline.example.org")
+    now = utcnow()
+    limits = SessionLimits(timedelta(hours=12), timedelta(hours=1))
+    install_keyring(OLD)
+    chat_id, chat_cookie = Sessions.from_settings(settings).issue(now.timestamp())
+    staff = SessionSigner.from_keyring()
+    staff_cookie = staff.dump(staff.new(7, "es", now))
+    device_cookie = staff.new_device(7, now)
+
+    install_keyring(NEW, OLD)
+    chats, signer = Sessions.from_settings(settings), SessionSigner.from_keyring()
+    assert chats.verify(chat_cookie, now.timestamp()) == chat_id
+    kept = signer.load(staff_cookie, now, limits)
+    assert kept is not None and kept.staff_id == 7
+    device = signer.load_device(device_cookie, now)
+    assert device is not None and device.staff_id == 7
+    new_id, new_cookie = chats.issue(now.timestamp())
+    fresh = signer.dump(signer.new(7, "es", now))
+
+    install_keyring(NEW)
+    chats, signer = Sessions.from_settings(settings), SessionSigner.from_keyring()
+    assert chats.verify(chat_cookie, now.timestamp()) is None
+    assert signer.load(staff_cookie, now, limits) is None
+    assert signer.load_device(device_cookie, now) is None
+    assert chats.verify(new_cookie, now.timestamp()) == new_id
+    assert signer.load(fresh, now, limits) is not None

@@ -159,7 +159,7 @@ def forged_session(staff_id: int, *, idle: timedelta, age: timedelta) -> str:
         issued=int((now - age).timestamp()),
         seen=int((now - idle).timestamp()),
     )
-    return SessionSigner(TEST_SECRET).dump(session)
+    return SessionSigner.from_keyring().dump(session)
 
 
 async def test_idle_and_absolute_timeouts(database: Database, tmp_path: Path) -> None:
@@ -184,7 +184,7 @@ async def test_the_queue_auto_refresh_does_not_keep_a_session_alive(
     staff_id, _ = new_staff(database, "Ana", "los-angeles")
     app = full_app(database, tmp_path)
     cookie = forged_session(staff_id, idle=timedelta(minutes=20), age=timedelta(hours=1))
-    signer = SessionSigner(TEST_SECRET)
+    signer = SessionSigner.from_keyring()
 
     def seen_minutes_ago(response: httpx.Response) -> float:
         value = response.cookies["hotline_staff"]

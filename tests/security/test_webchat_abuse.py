@@ -18,6 +18,7 @@ from sqlmodel import col, select
 
 from bot.channels.web.session import Sessions
 from bot.conversations import Hotline
+from bot.crypto import Keyring
 from bot.db import Database
 from bot.models import (
     Case,
@@ -83,7 +84,8 @@ async def test_a_session_the_server_did_not_issue_is_refused_and_replaced(
     """A made-up, re-signed or expired session id stores nothing; asking again gives the
     browser a fresh id of the server's own, and an id in the body is never used."""
     settings = settings_for(tmp_path)
-    elsewhere = Sessions("another-service-secret-0123456789-abcdef", days=30, secure=True)
+    another_service = Keyring("another-service-secret-0123456789-abcdef")
+    elsewhere = Sessions((another_service.derived_key("web-chat-session"),), days=30, secure=True)
     _, foreign = elsewhere.issue(time.time())
     _, expired = Sessions.from_settings(settings).issue(time.time() - 31 * 86400)
     made_up = "A" * 22 + ".1700000000." + "B" * 43

@@ -58,15 +58,18 @@ def fetch_recording(settings: Settings, sid: str, *, max_bytes: int = MAX_BYTES)
         raise RecordingUnavailable(f"twilio: {type(exc).__name__}") from None
 
 
-# What an erasure may delete at Twilio, under the account: a recording, or one media file
-# of a message. Anything else in the queue is refused (never a URL taken from a request).
+# What an erasure may delete at Twilio, under the account: a recording, one media file of a
+# message, a message's record, a call's record. Anything else in the queue is refused (never
+# a URL taken from a request).
 TWILIO_RESOURCE: Final = re.compile(
-    r"^(Recordings/RE[0-9a-fA-F]{32}|Messages/(MM|SM)[0-9a-fA-F]{32}/Media/ME[0-9a-fA-F]{32})$"
+    r"^(Recordings/RE[0-9a-fA-F]{32}|Calls/CA[0-9a-fA-F]{32}"
+    r"|Messages/(MM|SM)[0-9a-fA-F]{32}(/Media/ME[0-9a-fA-F]{32})?)$"
 )
 
 
 def delete_at_twilio(settings: Settings, resource: str) -> None:
-    """DELETE a recording or a message's media at Twilio (gone already counts as deleted)."""
+    """DELETE a recording, a message's media, a message or a call at Twilio (gone already
+    counts as deleted; a message still being delivered is refused there and retried)."""
     if not TWILIO_RESOURCE.match(resource) or not settings.twilio_account_sid:
         raise RecordingUnavailable("not a Twilio resource we delete, or Twilio is not configured")
     token = settings.twilio_auth_token

@@ -1,10 +1,12 @@
 """Web-chat sessions: ids the server issues and signs, carried in an HttpOnly cookie.
 
 A session value is `<id>.<issued>.<mac>`: 16 random bytes (base64url), the Unix second it
-was issued, and an HMAC-SHA256 over both under a key derived (HKDF) from the service's secret
-for this purpose only. Issuing stores nothing: the id becomes the web contact's address when
-its first message is stored. A value the server did not sign, or one older than
-`HOTLINE_WEB_SESSION_DAYS`, is no session. The page's script never sees the value.
+was issued, and an HMAC-SHA256 over both under the keyring's key for this purpose
+(`bot.crypto.derived_keys`: signed under the current secret, accepted under any secret of
+the keyring, so a key rotation ends no conversation). Issuing stores nothing: the id becomes
+the web contact's address when its first message is stored. A value the server did not sign,
+or one older than `HOTLINE_WEB_SESSION_DAYS`, is no session. The page's script never sees
+the value.
 
 The cookie is HttpOnly, SameSite=Strict, Path=/, and Secure with the `__Host-` prefix (no
 Domain, so no sibling host can set or read it) — except in local mode (`Settings.is_local`:
@@ -20,12 +22,11 @@ import re
 import secrets
 from typing import Final
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
-from bot.config import Settings, load_secret_key
+from bot.config import Settings
+from bot.crypto import derived_keys
 
 COOKIE: Final = "hotline-chat"
 _VALUE = re.compile(r"^([A-Za-z0-9_-]{22})\.(\d{1,12})\.([A-Za-z0-9_-]{43})$")
@@ -38,25 +39,23 @@ def _b64(raw: bytes) -> str:
 class Sessions:
     """Issue, check and set the web chat's session cookie."""
 
-    def __init__(self, secret: str, *, days: int, secure: bool) -> None:
-        self._key = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=b"hotline/v1", info=b"web-chat-session"
-        ).derive(secret.encode("utf-8"))
+    def __init__(self, keys: tuple[bytes, ...], *, days: int, secure: bool) -> None:
+        self._keys = keys  # sign with the first, accept any
         self.max_age = days * 86400
         self.secure = secure
         self.cookie = f"__Host-{COOKIE}" if secure else COOKIE
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Sessions:
-        """Sessions under the service's secret; Secure unless in local mode."""
-        secure = not settings.is_local
-        return cls(load_secret_key(settings), days=settings.web_session_days, secure=secure)
+        """Sessions under the process's keyring; Secure unless in local mode."""
+        keys = derived_keys("web-chat-session")
+        return cls(keys, days=settings.web_session_days, secure=not settings.is_local)
 
     def issue(self, now: float) -> tuple[str, str]:
         """A new session: its id (the contact's address) and the signed cookie value."""
         session_id = _b64(secrets.token_bytes(16))
         issued = str(int(now))
-        return session_id, f"{session_id}.{issued}.{self._mac(session_id, issued)}"
+        return session_id, f"{session_id}.{issued}.{self._mac(self._keys[0], session_id, issued)}"
 
     def verify(self, value: str | None, now: float) -> str | None:
         """The session id in a cookie value this server signed and that has not expired."""
@@ -64,7 +63,7 @@ class Sessions:
         if match is None:
             return None
         session_id, issued, mac = match.groups()
-        if not hmac.compare_digest(mac, self._mac(session_id, issued)):
+        if not any(hmac.compare_digest(mac, self._mac(k, session_id, issued)) for k in self._keys):
             return None
         if not 0 <= now - int(issued) < self.max_age:
             return None
@@ -92,6 +91,7 @@ class Sessions:
             self.cookie, path="/", secure=self.secure, httponly=True, samesite="strict"
         )
 
-    def _mac(self, session_id: str, issued: str) -> str:
+    @staticmethod
+    def _mac(key: bytes, session_id: str, issued: str) -> str:
         message = f"{session_id}.{issued}".encode("ascii")
-        return _b64(hmac.new(self._key, message, hashlib.sha256).digest())
+        return _b64(hmac.new(key, message, hashlib.sha256).digest())
