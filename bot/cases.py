@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select
 
 from bot import lifecycle
@@ -85,14 +86,25 @@ def locate(report: Report) -> Location | None:
     return location
 
 
-def open_critical_counts(session: Session) -> dict[str, int]:
-    """Open critical cases per desk (for overflow to central)."""
-    rows = session.exec(
-        select(Case.desk_id, func.count())
-        .where(Case.priority == "critical", col(Case.status).in_(OPEN_STATUSES))
-        .group_by(Case.desk_id)
-    ).all()
-    return {desk: int(count) for desk, count in rows}
+# The desk's open critical cases, counted up to its critical capacity: all routing needs to
+# know (full or not), at a cost that does not grow with the surge (`ix_case_queue`). Built
+# once: it runs on every answer of a critical report.
+_OPEN_CRITICAL = select(func.count()).select_from(
+    select(Case.id)
+    .where(
+        col(Case.desk_id) == bindparam("desk"),
+        col(Case.status).in_(OPEN_STATUSES),
+        col(Case.priority_rank) == PRIORITY_RANK["critical"],
+    )
+    .limit(bindparam("capacity"))
+    .subquery()
+)
+
+
+def open_critical_at(session: Session, desk_id: str, capacity: int) -> int:
+    """The desk's open critical cases, up to `capacity`."""
+    params = {"desk": desk_id, "capacity": capacity}
+    return int(session.connection().execute(_OPEN_CRITICAL, params).scalar_one())
 
 
 def assess(session: Session, report: Report, desks: DeskDirectory, now: datetime) -> Assessment:
@@ -105,7 +117,10 @@ def assess(session: Session, report: Report, desks: DeskDirectory, now: datetime
         priority = report.floor
         reasons.append(f"raised to {priority}: alert sent by the person")
     location = locate(report)
-    counts = open_critical_counts(session) if priority == "critical" else None
+    counts = None
+    if priority == "critical" and location is not None and location.desk_id in desks:
+        desk = desks.get(location.desk_id)
+        counts = {desk.id: open_critical_at(session, desk.id, desk.critical_capacity)}
     decision = route(location, priority, now, counts)
     reasons += _without_place(decision.reasons, location)
     if location is not None:

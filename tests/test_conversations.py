@@ -497,3 +497,46 @@ def test_asking_for_a_person_mid_report_keeps_that_report(
     cases = cases_of(database)
     assert [c.flow for c in cases] == ["raid", "detention"]
     assert cases[1].answers is not None and cases[1].answers.get("human_requested")
+
+
+def test_a_desk_full_of_critical_cases_sends_the_next_one_to_central_too(
+    database: Database, hotline: Hotline
+) -> None:
+    """Houston holds as many open critical cases as it can take: the next raid report there
+    also goes to the central desk, saying why; critical cases open elsewhere do not count."""
+    capacity = hotline.desks.get("houston").critical_capacity
+    first = chat(hotline, database, "first-in-houston")
+    case, _ = report(hotline, database, first, "hay una redada ahorita en Houston 77036", "es")
+    assert not any("desk full" in r for r in case.reasons)
+    with database.write() as session:
+        for n in range(capacity - 1):
+            session.add(
+                Case(
+                    ref=f"HOU{n:04d}",
+                    channel="sms",
+                    lang="es",
+                    desk_id="houston",
+                    flow="raid",
+                    intent="raid",
+                    priority="critical",
+                    priority_rank=0,
+                )
+            )
+        for n in range(capacity):
+            session.add(
+                Case(
+                    ref=f"DAL{n:04d}",
+                    channel="sms",
+                    lang="es",
+                    desk_id="dallas",
+                    flow="raid",
+                    intent="raid",
+                    priority="critical",
+                    priority_rank=0,
+                )
+            )
+    second = chat(hotline, database, "second-in-houston")
+    text = "hay una redada de ICE ahorita en mi trabajo en Houston 77036"
+    full, _ = report(hotline, database, second, text, "es")
+    assert full.desk_id == "houston" and full.also_central
+    assert any(f"desk full: {capacity} open critical" in r for r in full.reasons)

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from functools import lru_cache
+from typing import Final, Literal
 
 from bot.routing.desks import CENTRAL, DATA_DIR, load_desks
 from bot.routing.gazetteer import Abroad, Site
@@ -198,12 +199,26 @@ def _best(mentions: list[Mention]) -> Location | None:
     return None
 
 
+CACHED_TEXT_CHARS: Final = 120  # a place answer is short and read again at every step
+
+
 def extract_location(text: str) -> Location | None:
     """Find the place a free-text message is about; None when it names none.
 
     A place outside the U.S. gives a Location with ``abroad`` true (central desk)."""
     if not text:
         return None
+    if len(text) <= CACHED_TEXT_CHARS:  # long texts (a person's story) are not kept
+        return _short_place(text)
+    return _extract(text)
+
+
+@lru_cache(maxsize=2048)
+def _short_place(text: str) -> Location | None:
+    return _extract(text)
+
+
+def _extract(text: str) -> Location | None:
     found = _best(find_mentions(text, load_lexicon(DATA_DIR)))
     code = text.strip().upper()
     if found is None and code in US_STATES and code.lower() not in WORD_CODES:

@@ -1,0 +1,79 @@
+"""Profile the processing of conversation steps in one thread (cProfile cannot see the inbox
+writer's thread in `bench_steps.py`): 50 people walk the raid report; each round stores one
+message per person and runs them through `Hotline.process_batch` in batches of 8, in one
+transaction each — what the inbox writer does — with the profiler on.
+
+    .venv/bin/python bench/profile_steps.py --rounds 2 --top 30
+    .venv/bin/python bench/profile_steps.py --postgres postgresql+psycopg://127.0.0.1:5432/test
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.bench_steps import SCRIPT, SECRET
+from bench.throwaway import DEFAULT_POSTGRES, throwaway
+from bot.channels.pipeline import BATCH_SIZE
+from bot.config import Settings
+from bot.conversations import Hotline
+from bot.crypto import install_keyring
+from bot.db import Database
+from bot.inbox import NewMessage, store_many
+from bot.migrate import upgrade
+from bot.models import utcnow
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--people", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--postgres", nargs="?", const=DEFAULT_POSTGRES, default=None)
+    args = parser.parse_args()
+    install_keyring(SECRET)
+    with throwaway(args.postgres) as (url, tmp):
+        upgrade(url)
+        settings = Settings(
+            _env_file=None,
+            data_dir=tmp,  # type: ignore[call-arg]
+            database_url=url,
+            secret_key=SECRET,
+            flood_per_sender_per_minute=10_000,
+        )
+        db = Database(url)
+        hotline = Hotline.load(settings)
+        hotline.prepare(db)
+        senders = [f"+1713{uuid.uuid4().int % 10_000_000:07d}" for _ in range(args.people)]
+        profile = cProfile.Profile()
+        steps, started = 0, time.perf_counter()
+        for _ in range(args.rounds):
+            for text in SCRIPT:
+                messages = [NewMessage("sms", uuid.uuid4().hex, s, text) for s in senders]
+                for first in range(0, len(messages), BATCH_SIZE):
+                    chunk = messages[first : first + BATCH_SIZE]
+                    profile.enable()
+                    with db.write() as session:
+                        ids = [i for i in store_many(session, chunk) if i is not None]
+                        hotline.process_batch(session, ids, now=utcnow())
+                    profile.disable()
+                    steps += len(chunk)
+        elapsed = time.perf_counter() - started
+        db.dispose()
+    print(f"{steps} steps in {elapsed:.2f} s: {steps / elapsed:,.0f} steps/s (profiler on)")
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats(args.sort).print_stats(args.top)
+    print(out.getvalue())
+
+
+if __name__ == "__main__":
+    main()
