@@ -15,9 +15,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, case as sql_case, distinct
 from sqlmodel import Session, col, func, select
 
 from bot import lifecycle
@@ -354,6 +354,19 @@ def _attach(session: Session, case: Case, parent: Case, now: datetime, why: str)
     record_event(session, case, "linked", "system", now, {"ref": parent.ref, "why": why})
 
 
+# Who stands behind an incident, counted in the database (a raid wave's incident gathers
+# thousands of reports): its reporters (an anonymous report counts as one), those not on the
+# web chat, and whether any report came from the web chat. Anyone can open web-chat sessions
+# at will, so all web reports together count as one independent source: they corroborate
+# only with another channel (or staff confirm).
+_ANYONE: Final = func.coalesce(Case.contact_id, 0)
+_INCIDENT_SOURCES = select(
+    func.count(distinct(_ANYONE)),
+    func.count(distinct(sql_case((col(Case.channel) != "web", _ANYONE)))),
+    func.max(sql_case((col(Case.channel) == "web", 1), else_=0)),
+).where(col(Case.incident_id) == bindparam("incident"))
+
+
 def _join_incident(session: Session, case: Case, now: datetime) -> None:
     """Group the raid report with reports close in place and time (see routing.incidents)."""
     from bot.routing.incidents import IncidentReport, corroboration_state, match_incident
@@ -381,18 +394,14 @@ def _join_incident(session: Session, case: Case, now: datetime) -> None:
     else:
         incident = match
     case.incident_id = incident.id
-    reports = set(
-        session.exec(
-            select(Case.contact_id, Case.channel).where(Case.incident_id == incident.id)
-        ).all()
-    ) | {(case.contact_id, case.channel)}
-    # Anyone can open web-chat sessions at will, so all web reports together count as one
-    # independent source: they corroborate only with another channel (or staff confirm).
-    sources = {"web" if channel == "web" else contact for contact, channel in reports}
+    session.flush()  # the report counts among the incident's own
+    reporters, others, web = (
+        session.connection().execute(_INCIDENT_SOURCES, {"incident": incident.id}).one()
+    )
     incident.report_count += 1
-    incident.reporter_count = len({contact for contact, _ in reports})
+    incident.reporter_count = int(reporters)
     incident.last_report_at = now
-    incident.state = corroboration_state(incident.state, len(sources))
+    incident.state = corroboration_state(incident.state, int(others) + int(web or 0))
     primary = session.exec(
         select(Case)
         .where(Case.incident_id == incident.id, Case.id != case.id, col(Case.parent_id).is_(None))
