@@ -38,6 +38,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--only", help="a regular expression on file names, e.g. bot/")
     parser.add_argument("--postgres", nargs="?", const=DEFAULT_POSTGRES, default=None)
     args = parser.parse_args()
     install_keyring(SECRET)
@@ -71,7 +72,8 @@ def main() -> None:
         db.dispose()
     print(f"{steps} steps in {elapsed:.2f} s: {steps / elapsed:,.0f} steps/s (profiler on)")
     out = io.StringIO()
-    pstats.Stats(profile, stream=out).sort_stats(args.sort).print_stats(args.top)
+    stats = pstats.Stats(profile, stream=out).sort_stats(args.sort)
+    stats.print_stats(*([args.only] if args.only else []), args.top)
     print(out.getvalue())
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import bindparam, case as sql_case, distinct
+from sqlalchemy import bindparam, case as sql_case, distinct, text
 from sqlmodel import Session, col, func, select
 
 from bot import lifecycle
@@ -87,17 +87,12 @@ def locate(report: Report) -> Location | None:
 
 
 # The desk's open critical cases, counted up to its critical capacity: all routing needs to
-# know (full or not), at a cost that does not grow with the surge (`ix_case_queue`). Built
-# once: it runs on every answer of a critical report.
-_OPEN_CRITICAL = select(func.count()).select_from(
-    select(Case.id)
-    .where(
-        col(Case.desk_id) == bindparam("desk"),
-        col(Case.status).in_(OPEN_STATUSES),
-        col(Case.priority_rank) == PRIORITY_RANK["critical"],
-    )
-    .limit(bindparam("capacity"))
-    .subquery()
+# know (full or not), at a cost that does not grow with the surge (`ix_case_queue`). Written
+# out once, statuses inline: it runs on every answer of a critical report.
+_OPEN_CRITICAL = text(
+    'SELECT count(*) FROM (SELECT 1 FROM "case" WHERE desk_id = :desk AND status IN ('
+    + ", ".join(f"'{status.value}'" for status in OPEN_STATUSES)
+    + f") AND priority_rank = {PRIORITY_RANK['critical']} LIMIT :capacity) AS open_critical"
 )
 
 
@@ -121,7 +116,7 @@ def assess(session: Session, report: Report, desks: DeskDirectory, now: datetime
     if priority == "critical" and location is not None and location.desk_id in desks:
         desk = desks.get(location.desk_id)
         counts = {desk.id: open_critical_at(session, desk.id, desk.critical_capacity)}
-    decision = route(location, priority, now, counts)
+    decision = route(location, priority, now, counts, desks=desks)
     reasons += _without_place(decision.reasons, location)
     if location is not None:
         reasons.append(f"location: {location.method}, confidence {location.confidence}")
@@ -461,21 +456,40 @@ def case_in_conversation(
 ) -> Case | None:
     """The person's own latest case, when staff and they are talking about it: its queue
     item (the case itself, or the report it is linked to) was answered by staff and is not
-    closed, waits for the person, or was resolved within `within`."""
-    own = session.exec(
-        select(Case)
-        .where(Case.contact_id == contact_id, col(Case.erased_at).is_(None))
-        .order_by(col(Case.created_at).desc())
-    ).first()
-    head = queue_item_of(session, own) if own is not None else None
-    if own is None or head is None or head.erased_at is not None:
+    closed, waits for the person, or was resolved within `within`. Decided on a few columns
+    (it runs on most messages, and most people talk with no one yet); only a case in a
+    conversation is loaded."""
+    connection = session.connection()
+    own = connection.execute(_LATEST_OWN, {"contact": contact_id}).first()
+    if own is None:
         return None
-    if head.status == CaseStatus.waiting:
-        return own
-    if head.status in (CaseStatus.open, CaseStatus.claimed):
-        return own if head.first_response_at is not None else None
-    recent = head.resolved_at is not None and head.resolved_at >= now - within
-    return own if recent else None
+    head = connection.execute(_QUEUE_ITEM, {"id": own.parent_id or own.id}).first()
+    if head is None or head.erased_at is not None:
+        return None
+    talking = (
+        head.status == CaseStatus.waiting
+        or (
+            head.status in (CaseStatus.open, CaseStatus.claimed)
+            and head.first_response_at is not None
+        )
+        or (
+            head.status not in (CaseStatus.open, CaseStatus.claimed)
+            and head.resolved_at is not None
+            and head.resolved_at >= now - within
+        )
+    )
+    return session.get(Case, own.id) if talking else None
+
+
+_LATEST_OWN = (
+    select(Case.id, Case.parent_id)
+    .where(col(Case.contact_id) == bindparam("contact"), col(Case.erased_at).is_(None))
+    .order_by(col(Case.created_at).desc())
+    .limit(1)
+)
+_QUEUE_ITEM = select(Case.status, Case.first_response_at, Case.resolved_at, Case.erased_at).where(
+    col(Case.id) == bindparam("id")
+)
 
 
 def queue_item_of(session: Session, case: Case) -> Case | None:

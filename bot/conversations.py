@@ -88,7 +88,7 @@ from bot.models import (
     utcnow,
 )
 from bot.outgoing import insert_outbox, outbox_rows, queue_replies
-from bot.routing import DeskDirectory, extract_location, load_desks
+from bot.routing import DeskDirectory, extract_location, load_desks, resolve_location
 from bot.sla import SlaTargets
 from bot.triage import classify
 from bot.types import Lang, as_channel, as_lang
@@ -151,6 +151,7 @@ class Hotline:
         """Load and validate flows, catalogs and desks (raises with file and reason)."""
         i18n.catalog()
         hints_for("77036 Houston")  # load the ZIP data now, not on the first person's message
+        resolve_location(phone="+17135550100")  # and the area codes (a report without a place)
         return cls(flows=load_flows(PROJECT_ROOT / "flows"), desks=load_desks(), settings=settings)
 
     def prepare(self, db: Database) -> None:

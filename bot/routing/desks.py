@@ -169,9 +169,16 @@ def _on_duty_phones(path: Path) -> dict[str, str]:
     return found
 
 
+@functools.cache
+def _load_default() -> DeskDirectory:
+    return _load(DATA_DIR.resolve())
+
+
 def load_desks(path: Path | None = None) -> DeskDirectory:
     """Load and validate the desk data in ``path`` (a directory, or a file in it); cached."""
-    base = DATA_DIR if path is None else Path(path)
+    if path is None:
+        return _load_default()  # no look at the file system on every routing decision
+    base = Path(path)
     if base.is_file():
         base = base.parent
     return _load(base.resolve())

@@ -30,6 +30,7 @@ GSM7_BASIC: Final = frozenset(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM7_EXTENSION: Final = frozenset("\f^{}\\[~]|€")
+_GSM7: Final = GSM7_BASIC | GSM7_EXTENSION
 SMS_MAX_SEGMENTS: Final = 2
 WHATSAPP_MAX_CHARS: Final = 1600
 _SMS_FOLD: Final = str.maketrans(
@@ -61,7 +62,7 @@ _SENTENCE = re.compile(r"(?<=[.!?:;])\s+|\n+")
 
 def is_gsm7(text: str) -> bool:
     """True when every character of `text` can be sent in GSM-7."""
-    return all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text)
+    return _GSM7.issuperset(text)
 
 
 def segments(text: str) -> tuple[Encoding, int]:
