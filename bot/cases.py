@@ -362,6 +362,19 @@ _INCIDENT_SOURCES = select(
 ).where(col(Case.incident_id) == bindparam("incident"))
 
 
+# The incident's first report that heads it (the others are linked to it).
+_INCIDENT_HEAD = (
+    select(Case.id)
+    .where(
+        col(Case.incident_id) == bindparam("incident"),
+        col(Case.id) != bindparam("case"),
+        col(Case.parent_id).is_(None),
+    )
+    .order_by(col(Case.created_at))
+    .limit(1)
+)
+
+
 def _join_incident(session: Session, case: Case, now: datetime) -> None:
     """Group the raid report with reports close in place and time (see routing.incidents)."""
     from bot.routing.incidents import IncidentReport, corroboration_state, match_incident
@@ -397,11 +410,9 @@ def _join_incident(session: Session, case: Case, now: datetime) -> None:
     incident.reporter_count = int(reporters)
     incident.last_report_at = now
     incident.state = corroboration_state(incident.state, int(others) + int(web or 0))
-    primary = session.exec(
-        select(Case)
-        .where(Case.incident_id == incident.id, Case.id != case.id, col(Case.parent_id).is_(None))
-        .order_by(col(Case.created_at))
-    ).first()
+    first = session.connection().execute(_INCIDENT_HEAD, {"incident": incident.id, "case": case.id})
+    primary_id = first.scalar()
+    primary = session.get(Case, primary_id) if primary_id is not None else None
     if primary is not None:
         _attach(session, case, primary, now, "same incident")
 
