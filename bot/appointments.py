@@ -346,6 +346,22 @@ def latest(session: Session, contact_id: int) -> tuple[Appointment, Slot] | None
     return (row[0], row[1]) if row else None
 
 
+def forget_person(session: Session, contact_id: int, now: datetime) -> None:
+    """A person's data is erased: their consultations still to come are freed for others,
+    past ones keep only their outcome (no one to link them to)."""
+    session.exec(
+        update(Appointment)
+        .where(
+            col(Appointment.contact_id) == contact_id,
+            col(Appointment.status) == AppointmentStatus.booked,
+        )
+        .values(status=AppointmentStatus.cancelled, updated_at=now)
+    )
+    session.exec(
+        update(Appointment).where(col(Appointment.contact_id) == contact_id).values(contact_id=None)
+    )
+
+
 def cancel(session: Session, appointment: Appointment, *, actor: str, now: datetime) -> None:
     """Free the slot; the case keeps a `appointment_cancelled` event."""
     appointment.status = AppointmentStatus.cancelled

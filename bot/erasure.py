@@ -30,11 +30,9 @@ from typing import Any, Final
 from sqlalchemy import delete, or_
 from sqlmodel import Session, col, select, update
 
-from bot import lifecycle
+from bot import appointments, lifecycle
 from bot.db import Database
 from bot.models import (
-    Appointment,
-    AppointmentStatus,
     Case,
     CaseEvent,
     CaseStatus,
@@ -74,18 +72,7 @@ def erase_contact(
         .where(col(Conversation.contact_id) == contact.id)
         .values(state=None, flow=None, step=None)
     )
-    # Consultations still to come are freed for others; past ones keep only their outcome.
-    session.exec(
-        update(Appointment)
-        .where(
-            col(Appointment.contact_id) == contact.id,
-            col(Appointment.status) == AppointmentStatus.booked,
-        )
-        .values(status=AppointmentStatus.cancelled, updated_at=now)
-    )
-    session.exec(
-        update(Appointment).where(col(Appointment.contact_id) == contact.id).values(contact_id=None)
-    )
+    appointments.forget_person(session, contact.id, now)
     session.exec(
         update(InboundMessage)
         .where(col(InboundMessage.contact_id) == contact.id)
