@@ -154,8 +154,10 @@ def _find_date(
             first, second = int(a), int(b)
             if first > 12 or (day_first and second <= 12):
                 first, second = second, first
-            year = _year(c, now) if c else now.year
+            year = _year(c, now, past) if c else now.year
             found = _make(year, first, second)
+            if not c:
+                found = _coming(found, now, past)
         if found is not None and (not past or found <= now.date()):
             return found
     for d1, month_name, d2, year_text in _WORD_DATE.findall(norm):
@@ -164,16 +166,25 @@ def _find_date(
         if month is None or not day_text or (need_year and not year_text):
             continue
         found = _make(int(year_text) if year_text else now.year, month, int(day_text))
+        if not year_text:
+            found = _coming(found, now, past)
         if found is not None and (not past or found <= now.date()):
             return found
     return None
 
 
-def _year(text: str, now: datetime) -> int:
+def _year(text: str, now: datetime, past: bool = True) -> int:
     year = int(text)
-    if len(text) == 2:
-        year += 2000 if year <= now.year % 100 else 1900
+    if len(text) == 2:  # "85" is 1985 for a past date; for a coming one "27" is 2027
+        year += 2000 if year <= now.year % 100 or not past else 1900
     return year
+
+
+def _coming(day: date | None, now: datetime, past: bool) -> date | None:
+    """A coming date written without a year that has passed this year is next year's."""
+    if past or day is None or day >= now.date():
+        return day
+    return _make(day.year + 1, day.month, day.day) or day
 
 
 def _make(year: int, month: int, day: int) -> date | None:
@@ -187,7 +198,7 @@ def parse_phone(text: str, norm: str) -> str | None:
     """A callback number as +<digits> (10 digits are taken as U.S.), or "same" for this one."""
     if norm in _SAME_PHONE:
         return "same"
-    digits = re.sub(r"\D", "", text[:60])
+    digits = _ascii_digits(re.sub(r"\D", "", text[:60]))
     if sum(c.isalpha() for c in text[:60]) > 6:
         return None
     if text.strip().startswith("+") and 8 <= len(digits) <= 15:
@@ -274,7 +285,7 @@ def parse_location(text: str, norm: str, geo: tuple[float, float] | None) -> dic
         return None
     zip_code = _ZIP.search(text)
     if zip_code:
-        return {"zip": zip_code.group(1), "raw": text.strip()}
+        return {"zip": _ascii_digits(zip_code.group(1)), "raw": text.strip()}
     letters = sum(c.isalpha() for c in norm)
     if letters >= 2 and has_content(text):
         return {"raw": text.strip()}
@@ -284,7 +295,12 @@ def parse_location(text: str, norm: str, geo: tuple[float, float] | None) -> dic
 def find_zip(text: str) -> str | None:
     """A 5-digit ZIP code mentioned in free text."""
     found = _ZIP.search(text[:2000])
-    return found.group(1) if found else None
+    return _ascii_digits(found.group(1)) if found else None
+
+
+def _ascii_digits(digits: str) -> str:
+    """Decimal digits of any script ("７", "٧"; what `\\d` matches) as ASCII digits."""
+    return digits if digits.isascii() else "".join(str(int(c)) for c in digits)
 
 
 WEEKDAYS: Final = {
@@ -327,8 +343,6 @@ def parse_future_date(
     padded = f" {norm} "
     found = _find_date(norm, now, day_first=day_first, past=False)
     if found is not None:
-        if found < today and not re.search(r"\b(19|20)\d{2}\b", norm):
-            found = _make(found.year + 1, found.month, found.day) or found
         return {"date": found.isoformat(), "raw": text, "approx": False}
     simple: date | None = None
     approx = False

@@ -63,7 +63,9 @@ class FuzzyIndex:
     def __init__(self, names: Iterable[str], rank: Mapping[str, int] | None = None) -> None:
         self._rank = dict(rank or {})
         index: dict[str, set[str]] = defaultdict(set)
+        self._longest = 0
         for name in names:
+            self._longest = max(self._longest, len(name))
             for variant in _deletions(name, min(2, max_edits(len(name)) + 1)):
                 index[variant].add(name)
         self._index = {k: tuple(sorted(v)) for k, v in index.items()}
@@ -74,7 +76,8 @@ class FuzzyIndex:
     def lookup(self, query: str) -> str | None:
         """The closest name within the allowed edits (most important on a tie), or None."""
         edits = max_edits(len(query))
-        if edits == 0:
+        # Too long to be any name: its deletions would cost O(len³) time and memory.
+        if edits == 0 or len(query) > self._longest + edits:
             return None
         best: tuple[int, int, str] | None = None
         seen: set[str] = set()

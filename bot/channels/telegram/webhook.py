@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import math
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -54,43 +55,51 @@ class TelegramInbound:
 
 def translate(update: Update) -> TelegramInbound | None:
     """The inbox fields of an update; None for updates we do not handle (edits, joins…)."""
+    provider_id = str(update.update_id)
+    if len(provider_id) > 80:  # the inbox keeps 80 characters; Telegram's ids are numbers
+        return None
     query = update.callback_query
     if query is not None:
         chat = query.message.chat if query.message is not None else None
-        chat_id = str(chat.id if chat is not None else query.from_user.id)
+        presser = query.from_user
+        answer_to = chat.id if chat is not None else presser.id if presser is not None else None
+        if not _is_id(answer_to):  # the library lets a malformed update through
+            return None
+        chat_id = str(answer_to)
         payload = {
-            "lang_hint": query.from_user.language_code or "",
+            "lang_hint": _text(presser.language_code) if presser is not None else "",
             "chat_type": chat.type if chat is not None else "private",
             "button": True,
         }
         return TelegramInbound(
-            str(update.update_id),
+            provider_id,
             chat_id,
-            query.data or "",
+            _text(query.data),
             _clean(payload),
             private=chat is None or chat.type == "private",
             callback_query_id=query.id,
             callback_message_id=query.message.message_id if query.message is not None else None,
         )
     message = update.message
-    if message is None:
+    if message is None or message.chat is None or not _is_id(message.chat.id):
         return None
     user = message.from_user
+    point = message.location
     payload = {
         "chat_type": message.chat.type,
-        "lang_hint": user.language_code if user is not None else None,
-        "display_name": user.first_name if user is not None else None,
+        "lang_hint": _text(user.language_code) if user is not None else None,
+        "display_name": _text(user.first_name) if user is not None else None,
         "media": _media(message),
         "location": (
-            {"lat": message.location.latitude, "lon": message.location.longitude}
-            if message.location is not None
+            {"lat": point.latitude, "lon": point.longitude}
+            if point is not None and _coordinate(point.latitude) and _coordinate(point.longitude)
             else None
         ),
     }
     return TelegramInbound(
-        str(update.update_id),
+        provider_id,
         str(message.chat.id),
-        message.text or message.caption or "",
+        _text(message.text) or _text(message.caption),
         _clean(payload),
         private=message.chat.type == "private",
     )
@@ -113,6 +122,33 @@ def _media(message: Message) -> list[dict[str, str]]:
             mime = getattr(item, "mime_type", None) or default
             found.append({"kind": kind, "ref": item.file_id, "content_type": mime})
     return found
+
+
+def _text(value: object) -> str:
+    """A string field of the update; "" when the update holds anything else there (the
+    library does not check types, and only strings may reach the inbox and the engine)."""
+    return value if isinstance(value, str) else ""
+
+
+def _is_id(value: object) -> bool:
+    """A chat's id is an integer (the transport sends to `int(chat_id)`)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _coordinate(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _well_formed(value: Any) -> Any:
+    """The parsed update with every lone surrogate (a "\\ud800" escape in the JSON, which
+    could never be stored) replaced by U+FFFD."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, list):
+        return [_well_formed(v) for v in value]
+    if isinstance(value, dict):
+        return {_well_formed(k): _well_formed(v) for k, v in value.items()}
+    return value
 
 
 def _clean(payload: dict[str, Any]) -> dict[str, Any]:
@@ -286,7 +322,7 @@ def router(services: Services, channel: TelegramChannel | None) -> APIRouter:
             services.metrics.webhook_rejected.labels(channel="telegram", reason="secret").inc()
             return Response(status_code=403)
         try:
-            data = await request.json()
+            data = _well_formed(await request.json())
             update = Update.de_json(data, channel.application.bot)
         except Exception:
             services.metrics.webhook_rejected.labels(channel="telegram", reason="malformed").inc()

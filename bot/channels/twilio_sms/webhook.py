@@ -47,6 +47,7 @@ TWILIO_ANSWERS: Final = frozenset(
     {"START", "UNSTOP", "YES", "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
 )
 Keyword = Literal["stop", "start", "help"]
+MAX_SID: Final = 64  # Twilio's ids have 34 characters; the inbox keeps 80 at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,14 +82,14 @@ def translate(form: FormData) -> TwilioInbound | None:
     """The inbox fields of an inbound message form; None when it is not a message."""
     sid = str(form.get("MessageSid") or form.get("SmsSid") or "")
     sender = str(form.get("From") or "")
-    if not sid or not sender:
+    if not sid or not sender or len(sid) > MAX_SID:
         return None
     channel: Literal["sms", "whatsapp"] = "sms"
     if sender.lower().startswith("whatsapp:"):
         channel, sender = "whatsapp", sender.split(":", 1)[1]
     media = []
     count = str(form.get("NumMedia") or "0")
-    for index in range(min(int(count) if count.isdigit() else 0, 10)):
+    for index in range(min(_plain_int(count) or 0, 10)):
         url, kind = (
             str(form.get(f"MediaUrl{index}") or ""),
             str(form.get(f"MediaContentType{index}") or ""),
@@ -108,6 +109,12 @@ def translate(form: FormData) -> TwilioInbound | None:
             pass
     payload = {k: v for k, v in payload.items() if v not in ("", [], None)}
     return TwilioInbound(sid, channel, sender, str(form.get("Body") or ""), payload)
+
+
+def _plain_int(text: str) -> int | None:
+    """A count or row id Twilio posts as plain digits; None for anything else ("²" and
+    "٣" are digits to `str.isdigit`, and 5,000 digits are too many for `int`)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 def _media_kind(content_type: str) -> str:
@@ -228,7 +235,7 @@ def router(services: Services) -> APIRouter:
                 provider_id=sid,
                 status=status,
                 now=utcnow(),
-                outbound_id=int(row) if row.isdigit() else None,
+                outbound_id=_plain_int(row),
                 error_code=str(form.get("ErrorCode") or "") or None,
             )
         except Exception as exc:

@@ -74,6 +74,15 @@ _REF = re.compile(r"^HL-[0-9A-Z]{6}$")
 ENGLISH_WORDS: Final = ("english", "inglés", "ingles", "two", "dos")
 
 
+MAX_SID: Final = 64  # Twilio's ids have 34 characters; the inbox keeps 80 at most
+
+
+def _plain_int(text: str) -> int | None:
+    """A turn, key or duration Twilio posts as plain digits; None for anything else ("²"
+    and "٣" are digits to `str.isdigit`, and 5,000 digits are too many for `int`)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+
+
 def caller_of(form: FormData) -> str:
     """The caller's number, or one sender per call for "anonymous"/"unknown" callers."""
     number = str(form.get("From") or "")
@@ -270,8 +279,9 @@ def _answer(form: FormData, said: Said) -> str | None:
     digits = str(form.get("Digits") or "").strip().rstrip("#")
     speech = str(form.get("SpeechResult") or "").strip()
     if digits:
-        if digits.isdigit() and 1 <= int(digits) <= len(said.options):
-            return said.options[int(digits) - 1][1]
+        chosen = _plain_int(digits)
+        if chosen is not None and 1 <= chosen <= len(said.options):
+            return said.options[chosen - 1][1]
         return digits
     return speech or None
 
@@ -296,6 +306,8 @@ def router(services: Services, engine: Engine) -> APIRouter:
 
     async def next_turn(form: FormData, n: int, text: str, lang: Lang) -> Response:
         call_sid, caller = str(form.get("CallSid") or ""), caller_of(form)
+        if len(call_sid) > MAX_SID:  # the turn's inbox id is "<CallSid>:<n>"
+            return Response(status_code=400)
         try:
             turn = await asyncio.to_thread(line.run, call_sid, caller, n, text, lang)
         except Exception as exc:
@@ -358,10 +370,9 @@ def router(services: Services, engine: Engine) -> APIRouter:
         form = await signed_form(request)
         if form is None:
             return Response(status_code=403)
-        n_text = request.query_params.get("n", "")
-        if not n_text.isdigit():
+        n = _plain_int(request.query_params.get("n", ""))
+        if n is None:
             return Response(status_code=400)
-        n = int(n_text)
         caller = caller_of(form)
         said, lang, expect, running = await asyncio.to_thread(line.last_said, caller)
         if str(form.get("Digits") or "") == twiml.PERSON_DIGIT:
@@ -417,12 +428,12 @@ def router(services: Services, engine: Engine) -> APIRouter:
         if form is None:
             return Response(status_code=403)
         ref, lang = request.query_params.get("c", ""), as_lang(request.query_params.get("l"))
-        n_text = request.query_params.get("n", "")
+        n = _plain_int(request.query_params.get("n", ""))
         if not _REF.match(ref):
             return Response(status_code=400)
         digits, speech = str(form.get("Digits") or ""), str(form.get("SpeechResult") or "")
-        if digits == twiml.PERSON_DIGIT and n_text.isdigit():
-            return await next_turn(form, int(n_text), "human" if lang == "en" else "humano", lang)
+        if digits == twiml.PERSON_DIGIT and n is not None:
+            return await next_turn(form, n, "human" if lang == "en" else "humano", lang)
         if not wants_text(digits, speech):
             return _xml(twiml.goodbye("channel.voice.goodbye", lang))
         call_sid, caller = str(form.get("CallSid") or ""), caller_of(form)
@@ -448,7 +459,7 @@ def router(services: Services, engine: Engine) -> APIRouter:
         if str(form.get("RecordingStatus") or "completed") != "completed":
             return Response(status_code=204)
         duration = str(form.get("RecordingDuration") or "0")
-        data = {"recording": sid, "seconds": int(duration) if duration.isdigit() else 0}
+        data = {"recording": sid, "seconds": _plain_int(duration) or 0}
         try:
             await asyncio.to_thread(line.attach, ref, "voicemail", data)
         except Exception as exc:
@@ -465,7 +476,7 @@ def router(services: Services, engine: Engine) -> APIRouter:
         status = str(form.get("CallStatus") or "")
         if status in ("completed", "busy", "failed", "no-answer", "canceled"):
             duration = str(form.get("CallDuration") or "0")
-            data = {"status": status, "seconds": int(duration) if duration.isdigit() else 0}
+            data = {"status": status, "seconds": _plain_int(duration) or 0}
             try:
                 await asyncio.to_thread(line.call_ended, caller_of(form), data)
             except Exception as exc:

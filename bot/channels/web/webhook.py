@@ -61,6 +61,7 @@ PAGE_KEYS: Final = (
     "ended",
 )
 NO_STORE: Final = {"Cache-Control": "no-store"}
+MAX_ROW_ID: Final = 2**31 - 1  # the outbox's ids are 32-bit integers on PostgreSQL
 
 
 def page(lang: Lang) -> str:
@@ -158,6 +159,8 @@ def router(services: Services) -> APIRouter:
             return _error("malformed", 400)
         if not _MESSAGE_ID.match(message_id) or not isinstance(text, str) or not text.strip():
             return _error("malformed", 400)
+        # A lone surrogate ("\ud800" in the JSON) cannot be stored: it becomes U+FFFD.
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
         wanted = limited(
             "web.message",
             request,
@@ -191,6 +194,7 @@ def router(services: Services) -> APIRouter:
             if presented is not None:
                 return _no_session(sessions, forget=True)
             return JSONResponse({"messages": [], "session": False}, headers=NO_STORE)
+        after = min(max(after, 0), MAX_ROW_ID)  # beyond the column's range: a database error
         try:
             found = await readers.run(replies_after, services.db, session_id, after)
         except Exception as exc:
