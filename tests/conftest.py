@@ -24,6 +24,9 @@ from bot.config import Settings
 from bot.crypto import install_keyring
 from bot.db import Database
 from bot.migrate import upgrade
+from tests.fakes.server import LiveServer
+from tests.fakes.telegram_api import FakeBotAPI
+from tests.fakes.twilio_api import FakeTwilio
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 POSTGRES_URL = os.environ.get(
@@ -206,3 +209,20 @@ def chromium() -> Path:
             )
         pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium)")
     return path
+
+
+# The fake Bot API and Twilio servers on 127.0.0.1 (channel, security and voice tests).
+@pytest.fixture
+def bot_api() -> Iterator[tuple[FakeBotAPI, LiveServer]]:
+    fake = FakeBotAPI()
+    server = LiveServer(fake.app()).start()
+    yield fake, server
+    server.stop()
+
+
+@pytest.fixture
+def twilio_api() -> Iterator[tuple[FakeTwilio, LiveServer]]:
+    fake = FakeTwilio()
+    server = LiveServer(fake.app()).start()
+    yield fake, server
+    server.stop()

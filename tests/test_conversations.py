@@ -508,33 +508,22 @@ def test_a_desk_full_of_critical_cases_sends_the_next_one_to_central_too(
     first = chat(hotline, database, "first-in-houston")
     case, _ = report(hotline, database, first, "hay una redada ahorita en Houston 77036", "es")
     assert not any("desk full" in r for r in case.reasons)
+    waiting = [("houston", "HOU", capacity - 1), ("dallas", "DAL", capacity)]
     with database.write() as session:
-        for n in range(capacity - 1):
-            session.add(
-                Case(
-                    ref=f"HOU{n:04d}",
-                    channel="sms",
-                    lang="es",
-                    desk_id="houston",
-                    flow="raid",
-                    intent="raid",
-                    priority="critical",
-                    priority_rank=0,
+        for desk, prefix, count in waiting:
+            for n in range(count):
+                critical = {"priority": "critical", "priority_rank": 0}
+                session.add(
+                    Case(
+                        ref=f"{prefix}{n:04d}",
+                        channel="sms",
+                        lang="es",
+                        desk_id=desk,
+                        flow="raid",
+                        intent="raid",
+                        **critical,
+                    )
                 )
-            )
-        for n in range(capacity):
-            session.add(
-                Case(
-                    ref=f"DAL{n:04d}",
-                    channel="sms",
-                    lang="es",
-                    desk_id="dallas",
-                    flow="raid",
-                    intent="raid",
-                    priority="critical",
-                    priority_rank=0,
-                )
-            )
     second = chat(hotline, database, "second-in-houston")
     text = "hay una redada de ICE ahorita en mi trabajo en Houston 77036"
     full, _ = report(hotline, database, second, text, "es")

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from sqlmodel import col, select, update
 
 from bot.db import Database
@@ -85,14 +84,6 @@ def kill(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.kill()  # SIGKILL: no shutdown, no flush, nothing
     proc.wait(timeout=30)
-
-
-@pytest.fixture
-def bot_api() -> Any:
-    fake = FakeBotAPI()
-    server = LiveServer(fake.app()).start()
-    yield fake, server
-    server.stop()
 
 
 async def test_kill_9_under_load_loses_nothing_and_repeats_nothing(

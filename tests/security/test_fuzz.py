@@ -26,7 +26,7 @@ import random
 import re
 import string
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -652,22 +652,6 @@ def test_the_engine_answers_every_message(database: Database, tmp_path: Path) ->
 
 
 # --- the webhooks --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def bot_api() -> Iterator[tuple[FakeBotAPI, LiveServer]]:
-    fake = FakeBotAPI()
-    server = LiveServer(fake.app()).start()
-    yield fake, server
-    server.stop()
-
-
-@pytest.fixture
-def twilio_api() -> Iterator[tuple[FakeTwilio, LiveServer]]:
-    fake = FakeTwilio()
-    server = LiveServer(fake.app()).start()
-    yield fake, server
-    server.stop()
 
 
 def fuzz(
