@@ -40,6 +40,7 @@ def main() -> None:
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--only", help="a regular expression on file names, e.g. bot/")
     parser.add_argument("--postgres", nargs="?", const=DEFAULT_POSTGRES, default=None)
+    parser.add_argument("--callees", help="also show what functions matching this call")
     args = parser.parse_args()
     install_keyring(SECRET)
     with throwaway(args.postgres) as (url, tmp):
@@ -74,6 +75,8 @@ def main() -> None:
     out = io.StringIO()
     stats = pstats.Stats(profile, stream=out).sort_stats(args.sort)
     stats.print_stats(*([args.only] if args.only else []), args.top)
+    if args.callees:
+        stats.print_callees(args.callees)
     print(out.getvalue())
 
 

@@ -17,7 +17,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import bindparam, case as sql_case, distinct, text
+from sqlalchemy import (
+    Row,
+    bindparam,
+    case as sql_case,
+    distinct,
+    insert,
+    select as core_select,
+    text,
+    update,
+)
 from sqlmodel import Session, col, func, select
 
 from bot import lifecycle
@@ -142,6 +151,31 @@ def _without_place(reasons: tuple[str, ...], location: Location | None) -> list[
     return [reason.replace(location.label, "the place") for reason in reasons]
 
 
+# A report's case on SQLAlchemy Core: every answer of a report reads a few columns of its
+# case (locked, the person's words left sealed: they are replaced, never read) and writes it
+# in one statement. The ORM comes in only when intake ends (status, links).
+_T: Any = Case.__table__  # type: ignore[attr-defined]
+_CURRENT = (
+    core_select(
+        _T.c.id,
+        _T.c.status,
+        _T.c.erased_at,
+        _T.c.priority,
+        _T.c.desk_id,
+        _T.c.first_response_at,
+        _T.c.parent_id,
+        _T.c.intent,
+        _T.c.intake_step,
+        _T.c.also_central,
+        _T.c.answers.is_(None).label("blank"),
+    )
+    .where(_T.c.ref == bindparam("ref"))
+    .with_for_update()
+)
+_INSERT = insert(_T).returning(_T.c.id)
+_SET = update(_T).where(_T.c.id == bindparam("case_id"))  # the columns are the values given
+
+
 def save_report(
     session: Session,
     *,
@@ -149,52 +183,58 @@ def save_report(
     desks: DeskDirectory,
     targets: SlaTargets,
     now: datetime,
-) -> Case:
+) -> int:
     """Open the report's case (in intake while the person is still answering) or bring the
-    existing one up to date; a complete report leaves intake and is linked."""
-    case = session.exec(select(Case).where(Case.ref == report.ref).with_for_update()).first()
-    if case is None:
-        case = _create(session, report, desks, targets, now)
-    elif case.status == CaseStatus.erased or case.erased_at is not None:
-        return case
+    existing one up to date; a complete report leaves intake and is linked. Returns the
+    case's id."""
+    current = session.connection().execute(_CURRENT, {"ref": report.ref}).first()
+    if current is None:
+        case_id = _create(session, report, desks, targets, now)
+    elif current.status == CaseStatus.erased or current.erased_at is not None:
+        return int(current.id)
     else:
-        _update(session, case, report, desks, targets, now)
+        case_id = current.id
+        held = session.identity_map.get(session.identity_key(Case, case_id))
+        if held is not None and session.is_modified(held):
+            session.flush()  # what the ORM holds goes first; the update below is newer
+        _update(session, current, report, desks, targets, now)
+        if held is not None:
+            session.expire(held)
     if report.step is None:
+        case = session.get(Case, case_id)
+        assert case is not None
         _finish_intake(session, case, now)
-    return case
+    return int(case_id)
 
 
 def _create(
     session: Session, report: Report, desks: DeskDirectory, targets: SlaTargets, now: datetime
-) -> Case:
+) -> int:
     verdict = assess(session, report, desks, now)
     desk = desks.get(verdict.desk_id)
-    location = verdict.location
-    case = Case(
-        ref=report.ref,
-        contact_id=None if report.anonymous else report.contact_id,
-        channel=report.channel,
-        lang=report.lang,
-        intake_step=report.step or "",
-        desk_id=desk.id,
-        also_central=verdict.also_central,
-        flow=report.flow,
-        intent=verdict.intent,
-        priority=verdict.priority,
-        priority_rank=PRIORITY_RANK[verdict.priority],
-        needs_review=verdict.needs_review,
-        reasons=verdict.reasons,
-        created_at=now,
-        updated_at=now,
-        sla_due_at=first_response_due(verdict.priority, now, desk.timezone, targets),
-    )
-    _fill(case, report, location)
-    lifecycle.start(case, intake=True)
-    session.add(case)
-    session.flush()
+    values = {
+        "ref": report.ref,
+        "channel": report.channel,
+        "lang": report.lang,
+        "status": lifecycle.initial(intake=True),
+        "intake_step": report.step or "",
+        "desk_id": desk.id,
+        "also_central": verdict.also_central,
+        "flow": report.flow,
+        "intent": verdict.intent,
+        "priority": verdict.priority,
+        "priority_rank": PRIORITY_RANK[verdict.priority],
+        "needs_review": verdict.needs_review,
+        "reasons": verdict.reasons,
+        "created_at": now,
+        "updated_at": now,
+        "sla_due_at": first_response_due(verdict.priority, now, desk.timezone, targets),
+        **_contents(report, verdict.location, verdict.intent),
+    }
+    case_id = int(session.connection().execute(_INSERT, values).scalar_one())
     record_event(
         session,
-        case,
+        case_id,
         "created",
         "person",
         now,
@@ -206,32 +246,39 @@ def _create(
             "anonymous": report.anonymous,
         },
     )
-    return case
+    return case_id
 
 
-def _fill(case: Case, report: Report, location: Location | None) -> None:
-    """Put what the person said on the case, or only a coarse place when anonymous."""
-    answers = {**report.answers, "flow": report.flow}
+def _contents(report: Report, location: Location | None, intent: str) -> dict[str, Any]:
+    """What the person said, as case columns, or only a coarse place when anonymous."""
     if report.anonymous:
-        case.answers, case.summary, case.zip, case.lat, case.lon = None, None, None, None, None
         coarse = location.city and f"{location.city}, {location.state}" if location else None
-        case.location_label = coarse or (location.state if location else None)
-        case.location_confidence = location.confidence if location else None
-        return
-    case.contact_id = report.contact_id
-    case.answers = dict(answers)
-    case.summary = report.text or None
-    case.location_label = location.label if location else None
-    case.location_confidence = location.confidence if location else None
-    case.zip = location.zip if location else None
-    case.lat = round(location.lat, 2) if location and location.lat is not None else None
-    case.lon = round(location.lon, 2) if location and location.lon is not None else None
-    case.person_hash = person_hash_of(answers) if case.intent == "detention" else None
+        return {
+            "answers": None,
+            "summary": None,
+            "zip": None,
+            "lat": None,
+            "lon": None,
+            "location_label": coarse or (location.state if location else None),
+            "location_confidence": location.confidence if location else None,
+        }
+    answers = {**report.answers, "flow": report.flow}
+    return {
+        "contact_id": report.contact_id,
+        "answers": answers,
+        "summary": report.text or None,
+        "location_label": location.label if location else None,
+        "location_confidence": location.confidence if location else None,
+        "zip": location.zip if location else None,
+        "lat": round(location.lat, 2) if location and location.lat is not None else None,
+        "lon": round(location.lon, 2) if location and location.lon is not None else None,
+        "person_hash": person_hash_of(answers) if intent == "detention" else None,
+    }
 
 
 def _update(
     session: Session,
-    case: Case,
+    current: Row[*tuple[Any, ...]],
     report: Report,
     desks: DeskDirectory,
     targets: SlaTargets,
@@ -241,36 +288,43 @@ def _update(
     change while nobody holds the case (each change is a case event)."""
     verdict = assess(session, report, desks, now)
     changes: dict[str, Any] = {}
-    if verdict.priority != case.priority:
-        changes["priority"] = [case.priority, verdict.priority]
-        desk = desks.get(case.desk_id)
-        case.priority, case.priority_rank = verdict.priority, PRIORITY_RANK[verdict.priority]
-        if case.first_response_at is None:
-            case.sla_due_at = first_response_due(verdict.priority, now, desk.timezone, targets)
-    movable = case.status in (CaseStatus.intake, CaseStatus.open) and case.parent_id is None
-    if verdict.desk_id != case.desk_id and movable and not _transferred(session, case):
-        changes["desk"] = [case.desk_id, verdict.desk_id]
-        case.desk_id = verdict.desk_id
-    case.also_central = case.also_central or verdict.also_central
-    if report.intent is None and verdict.intent != case.intent:
-        changes["intent"] = [case.intent, verdict.intent]
-        case.intent = verdict.intent
-    case.reasons, case.needs_review = verdict.reasons, verdict.needs_review
-    if case.intake_step is not None and report.step is not None:
-        case.intake_step = report.step
-    if not report.anonymous or case.answers is None:  # words once given are never wiped
-        _fill(case, report, verdict.location)
-    case.updated_at = now
+    values: dict[str, Any] = {
+        "case_id": current.id,
+        "also_central": current.also_central or verdict.also_central,
+        "reasons": verdict.reasons,
+        "needs_review": verdict.needs_review,
+        "updated_at": now,
+    }
+    if verdict.priority != current.priority:
+        changes["priority"] = [current.priority, verdict.priority]
+        values["priority"] = verdict.priority
+        values["priority_rank"] = PRIORITY_RANK[verdict.priority]
+        if current.first_response_at is None:
+            timezone = desks.get(current.desk_id).timezone
+            values["sla_due_at"] = first_response_due(verdict.priority, now, timezone, targets)
+    movable = current.status in (CaseStatus.intake, CaseStatus.open) and current.parent_id is None
+    if verdict.desk_id != current.desk_id and movable and not _transferred(session, current.id):
+        changes["desk"] = [current.desk_id, verdict.desk_id]
+        values["desk_id"] = verdict.desk_id
+    intent = current.intent
+    if report.intent is None and verdict.intent != current.intent:
+        changes["intent"] = [current.intent, verdict.intent]
+        values["intent"] = intent = verdict.intent
+    if current.intake_step is not None and report.step is not None:
+        values["intake_step"] = report.step
+    if not report.anonymous or current.blank:  # words once given are never wiped
+        values.update(_contents(report, verdict.location, intent))
+    session.connection().execute(_SET, values)
     if changes:
-        record_event(session, case, "triage_changed", "system", now, changes)
+        record_event(session, current.id, "triage_changed", "system", now, changes)
 
 
-def _transferred(session: Session, case: Case) -> bool:
+def _transferred(session: Session, case_id: int) -> bool:
     """True when staff moved the case to its desk (the person's answers never undo that)."""
     return (
         session.exec(
             select(CaseEvent.id).where(
-                CaseEvent.case_id == case.id, CaseEvent.kind == "transferred"
+                CaseEvent.case_id == case_id, CaseEvent.kind == "transferred"
             )
         ).first()
         is not None

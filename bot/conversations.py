@@ -284,9 +284,9 @@ class Hotline:
         if step.effects:
             batch.cases_changed.add(person.id)
         for effect in step.effects:
-            more, case = self._apply(session, batch, effect, person, message, step.state, now)
+            more, about = self._apply(session, batch, effect, person, message, step.state, now)
             replies.extend(more)
-            case_id = case.id if case is not None else case_id
+            case_id = about if about is not None else case_id
         if case_id is None:  # an answer in a report that changed nothing on its case
             case_id = batch.case_id(session, step.state.case_ref or state.case_ref)
         if _erased_in_step(person, now):
@@ -399,9 +399,9 @@ class Hotline:
         message: _Message,
         state: ConversationState,
         now: datetime,
-    ) -> tuple[list[Reply], Case | None]:
+    ) -> tuple[list[Reply], int | None]:
         """Carry out one effect; return any replies the service itself owes the person, and
-        the case the message was about."""
+        the id of the case the message was about."""
         lang = state.lang
         if isinstance(effect, SaveReport):
             report = Report(
@@ -425,7 +425,7 @@ class Hotline:
             return [], saved
         if isinstance(effect, RequestHuman):
             reply, flagged = self._request_human(session, effect, person, message, lang, now)
-            return [reply], flagged
+            return [reply], flagged.id
         if isinstance(effect, LookupStatus):
             found = find_case(session, effect.ref)
             mine = found is not None and (found.contact_id == person.id or effect.own)
@@ -444,7 +444,7 @@ class Hotline:
                 now,
                 {"media": [_media_dict(m) for m in effect.media]},
             )
-            return [], case
+            return [], case.id
         if isinstance(effect, EraseData):
             # The erasure's bulk updates must find every row of the batch so far, this
             # message's link to the person included (`write` keeps it for the end); the ORM
@@ -488,7 +488,9 @@ class Hotline:
                 text=text,
                 sender_phone=phone_number(person.channel, message.sender),
             )
-            case = save_report(session, report=report, desks=self.desks, targets=self.sla, now=now)
+            saved = save_report(session, report=report, desks=self.desks, targets=self.sla, now=now)
+            case = session.get(Case, saved)
+            assert case is not None
         elif case.status == CaseStatus.waiting:
             lifecycle.move(session, case, CaseStatus.open, actor="person", now=now)
         case.updated_at = now
