@@ -1,10 +1,11 @@
 """Profile the processing of conversation steps in one thread (cProfile cannot see the inbox
 writer's thread in `bench_steps.py`): 50 people walk the raid report; each round stores one
-message per person and runs them through `Hotline.process_batch` in batches of 8, in one
+message per person and runs them through `Hotline.process_batch` in batches of `BATCH_SIZE`, in one
 transaction each — what the inbox writer does — with the profiler on.
 
     .venv/bin/python bench/profile_steps.py --rounds 2 --top 30
     .venv/bin/python bench/profile_steps.py --postgres postgresql+psycopg://127.0.0.1:5432/test
+    .venv/bin/python bench/profile_steps.py --top 0 --statements   # the SQL each step costs
 """
 
 from __future__ import annotations
@@ -16,9 +17,14 @@ import pstats
 import sys
 import time
 import uuid
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import event
 
 from bench.bench_steps import SCRIPT, SECRET
 from bench.throwaway import DEFAULT_POSTGRES, throwaway
@@ -41,6 +47,9 @@ def main() -> None:
     parser.add_argument("--only", help="a regular expression on file names, e.g. bot/")
     parser.add_argument("--postgres", nargs="?", const=DEFAULT_POSTGRES, default=None)
     parser.add_argument("--callees", help="also show what functions matching this call")
+    parser.add_argument(
+        "--statements", action="store_true", help="also count the SQL statements, per step"
+    )
     args = parser.parse_args()
     install_keyring(SECRET)
     with throwaway(args.postgres) as (url, tmp):
@@ -53,6 +62,9 @@ def main() -> None:
             flood_per_sender_per_minute=10_000,
         )
         db = Database(url)
+        statements: Counter[str] = Counter()
+        if args.statements:
+            event.listen(db.engine, "before_cursor_execute", _counter(statements))
         hotline = Hotline.load(settings)
         hotline.prepare(db)
         senders = [f"+1713{uuid.uuid4().int % 10_000_000:07d}" for _ in range(args.people)]
@@ -78,6 +90,17 @@ def main() -> None:
     if args.callees:
         stats.print_callees(args.callees)
     print(out.getvalue())
+    if statements:
+        print(f"SQL statements per step ({sum(statements.values()) / steps:.2f} in all):")
+        for text, count in statements.most_common():
+            print(f"  {count / steps:6.2f}  {text}")
+
+
+def _counter(statements: Counter[str]) -> Callable[..., None]:
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements[" ".join(statement.split())[:110]] += 1
+
+    return count
 
 
 if __name__ == "__main__":
