@@ -87,9 +87,9 @@ def locate(report: Report) -> Location | None:
         else:
             answer = answer.get("text") or answer.get("raw")
     if location is None and isinstance(answer, str) and answer.strip():
-        location = resolve_location(answer)
+        location = extract_location(answer, phone=report.sender_phone)
     if location is None and report.text:
-        location = extract_location(report.text)
+        location = extract_location(report.text, phone=report.sender_phone)
     if location is None and report.sender_phone:
         location = resolve_location(phone=report.sender_phone)
     return location

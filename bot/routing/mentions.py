@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from bot.routing import cues
+from bot.routing.fuzzy import distance, max_edits
 from bot.routing.gazetteer import Abroad, Site
 from bot.routing.geo import CityPlace, ZipRecord, lookup_zip
 from bot.routing.lexicon import Entry, Lexicon
@@ -39,6 +40,11 @@ WORD_CODES: Final = frozenset(
 )
 """State codes that are everyday words: a state only after a comma, in capitals or last."""
 _SITE_CITY_JOINS: Final = frozenset({",", "en", "in", "de", "of"})
+# Five digits after these are a reference, not a ZIP code ("folio 88213", "case 40211").
+_NOT_ZIP_BEFORE: Final = frozenset(
+    "folio caso case reporte report numero number num no expediente ticket referencia "
+    "reference ref id orden order cita appointment".split()
+)
 
 SCORE_ZIP: Final = 100
 SCORE_CITY_STATE: Final = 90
@@ -150,8 +156,9 @@ def _accept_abroad(e: Entry, place: Abroad, ctx: Context) -> bool:
 class _Scanner:
     """One pass over a message: the mentions found and the states named."""
 
-    def __init__(self, text: str, lex: Lexicon) -> None:
+    def __init__(self, text: str, lex: Lexicon, near: str | None = None) -> None:
         self.text = text
+        self.near = near
         self.t = tokenize(text)
         self.lex = lex
         self.found: list[Mention] = []
@@ -169,7 +176,11 @@ class _Scanner:
             entry, end, fuzzy = hit
             i = max(i + 1, self._resolve(entry, i, end, fuzzy))
         for entry, ctx, end in self.pending:
-            place = next((p for p in entry.places if p.state in self.states), entry.default)
+            place = (
+                next((p for p in entry.places if p.state in self.states), None)
+                or next((p for p in entry.places if p.state == self.near), None)
+                or entry.default
+            )
             if place is not None:
                 self._add("city", place, ctx, end, SCORE_CITY)
         found = self.found + self._zips()
@@ -204,7 +215,7 @@ class _Scanner:
             if size == 1 and (w in lex.words.words or w in lex.words.names):
                 continue
             key = lex.correct(" ".join(parts))
-            if key is not None:
+            if key is not None and _word_by_word(parts, key.split()):
                 return lex.entries[key], i + size, True
         return None
 
@@ -281,7 +292,7 @@ class _Scanner:
         for m in matches:
             i = index.get(m.start())
             rec = lookup_zip(m.group(1)) if i is not None and i not in covered else None
-            if i is None or rec is None:
+            if i is None or rec is None or _a_reference(t.norm, i):
                 continue
             prep = t.norm[i - 1] if i and t.norm[i - 1] in cues.PREPOSITIONS else ""
             role, _ = role_before(t.norm, i - 2 if prep else i - 1, prep)
@@ -289,7 +300,27 @@ class _Scanner:
         return out
 
 
-def find_mentions(text: str, lex: Lexicon) -> list[Mention]:
+def _a_reference(norm: list[str], i: int) -> bool:
+    """The five digits at ``i`` follow "folio", "caso", "report"… (within three words, as
+    in "mi número de caso es 77036") and not "en"/"in" right before them."""
+    if i and norm[i - 1] in cues.PREPOSITIONS:
+        return False
+    return any(word in _NOT_ZIP_BEFORE for word in norm[max(0, i - 3) : i])
+
+
+def _word_by_word(typed: list[str], name: list[str]) -> bool:
+    """A phrase corrected into a name is each of its words misspelt by a little: "las
+    visas" is not "las vegas" (two letters of a five-letter word), "los angelas" is."""
+    if len(typed) != len(name):
+        return True
+    return all(
+        distance(a, b) <= max_edits(max(len(a), len(b))) for a, b in zip(typed, name, strict=True)
+    )
+
+
+def find_mentions(text: str, lex: Lexicon, near: str | None = None) -> list[Mention]:
     """Every place named in ``text`` (ZIP codes included); the states named, as mentions
-    of kind "state", only when nothing else is."""
-    return _Scanner(text, lex).run()
+    of kind "state", only when nothing else is. ``near``: the state the writer is probably
+    in (their phone's area code), to choose among towns of one name when the message names
+    no state."""
+    return _Scanner(text, lex, near).run()

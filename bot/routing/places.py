@@ -202,24 +202,27 @@ def _best(mentions: list[Mention]) -> Location | None:
 CACHED_TEXT_CHARS: Final = 120  # a place answer is short and read again at every step
 
 
-def extract_location(text: str) -> Location | None:
-    """Find the place a free-text message is about; None when it names none.
+def extract_location(text: str, *, phone: str | None = None) -> Location | None:
+    """Find the place a free-text message is about; None when it names none. The writer's
+    ``phone`` (its area code) chooses among towns of one name in several states when the
+    message names no state ("Gainesville" from a Georgia number is Gainesville, GA).
 
     A place outside the U.S. gives a Location with ``abroad`` true (central desk)."""
     if not text:
         return None
+    near = _phone_state(phone) if phone else None
     if len(text) <= CACHED_TEXT_CHARS:  # long texts (a person's story) are not kept
-        return _short_place(text)
-    return _extract(text)
+        return _short_place(text, near)
+    return _extract(text, near)
 
 
 @lru_cache(maxsize=2048)
-def _short_place(text: str) -> Location | None:
-    return _extract(text)
+def _short_place(text: str, near: str | None) -> Location | None:
+    return _extract(text, near)
 
 
-def _extract(text: str) -> Location | None:
-    found = _best(find_mentions(text, load_lexicon(DATA_DIR)))
+def _extract(text: str, near: str | None) -> Location | None:
+    found = _best(find_mentions(text, load_lexicon(DATA_DIR), near))
     code = text.strip().upper()
     if found is None and code in US_STATES and code.lower() not in WORD_CODES:
         return _from_state(code)
@@ -248,16 +251,27 @@ def _from_coords(lat: float, lon: float) -> Location | None:
     )
 
 
-def _from_phone(phone: str) -> Location | None:
+def _area_code(phone: str) -> tuple[str, tuple[str, str, str, float, float]] | None:
+    """A U.S. number's area code and what it covers (state, county, city, point)."""
     digits = re.sub(r"\D", "", phone)
     if len(digits) == 11 and digits[0] == "1":
         digits = digits[1:]
     elif len(digits) != 10 or phone.strip().startswith("+"):
         return None
     hit = area_codes().get(digits[:3])
-    if hit is None:
+    return (digits[:3], hit) if hit is not None else None
+
+
+def _phone_state(phone: str) -> str | None:
+    found = _area_code(phone)
+    return found[1][0] if found is not None else None
+
+
+def _from_phone(phone: str) -> Location | None:
+    found = _area_code(phone)
+    if found is None:
         return None
-    state, county, city, lat, lon = hit
+    code, (state, county, city, lat, lon) = found
     desk = load_desks().desk_for(state, county, lat, lon)
     if desk is None:
         return None
@@ -271,7 +285,7 @@ def _from_phone(phone: str) -> Location | None:
         lon,
         "low",
         "area_code",
-        f"area code {digits[:3]} ({city}, {state})",
+        f"area code {code} ({city}, {state})",
     )
 
 
@@ -290,7 +304,7 @@ def resolve_location(
             return loc
     if lat is not None and lon is not None and (loc := _from_coords(lat, lon)) is not None:
         return loc
-    if text and (loc := extract_location(text)) is not None:
+    if text and (loc := extract_location(text, phone=phone)) is not None:
         return loc
     if phone:
         return _from_phone(phone)

@@ -194,3 +194,61 @@ def test_every_city_in_the_zip_data_is_found_with_its_state() -> None:
             elif loc is None and place.state not in ("GU", "VI", "AS", "MP", "PW", "FM", "MH"):
                 missed.append((place.name, place.state, None))
     assert len(missed) < 0.01 * sum(len(v) for v in city_index().values()), missed[:20]
+
+
+@pytest.mark.parametrize(
+    ("text", "phone", "state"),
+    [
+        ("redada en Gainesville", "+17705551234", "GA"),  # a Georgia number
+        ("redada en Gainesville", "+13525551234", "FL"),  # a Florida number
+        ("la migra en Sanford", "+19195550000", "NC"),
+        ("a mi hermano lo agarraron en Duluth", "+16785550000", "GA"),
+        ("a mi hermano lo agarraron en Duluth", "+12185550000", "MN"),
+        ("Canton, OH", "+14045550000", "OH"),  # the state written wins over the phone
+    ],
+)
+def test_the_writers_area_code_chooses_among_towns_of_one_name(
+    text: str, phone: str, state: str
+) -> None:
+    """A town in several states, no state written: the one in the writer's own state."""
+    loc = extract_location(text, phone=phone)
+    assert loc is not None and loc.state == state, loc
+
+
+def test_without_a_phone_an_ambiguous_town_is_still_no_desk() -> None:
+    assert extract_location("la migra en Sanford") is None
+    assert extract_location("la migra en Sanford", phone="+525512345678") is None  # Mexico
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Folio 88213 - solicitud de visita consular, ¿ya lo visitaron?",
+        "mi numero de caso es 77036",
+        "Checking on report 90210, thank you",
+        "my appointment 60629 was cancelled",
+    ],
+)
+def test_a_reference_number_is_not_a_zip_code(text: str) -> None:
+    assert extract_location(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("q requisitos hay pa las visas de trabajo temporales", None),
+        ("to enroll in community college by August", None),
+        ("hay redada en los angelas", "Los Angeles, CA"),
+        ("la migra esta en san atonio", "San Antonio, TX"),
+    ],
+)
+def test_a_phrase_is_corrected_into_a_city_only_word_by_word(text: str, label: str | None) -> None:
+    """ "las visas" is two letters away from "las vegas" in a five-letter word: not a typo."""
+    loc = extract_location(text)
+    assert (loc.label if loc else None) == label
+
+
+def test_a_detention_centre_by_its_short_name() -> None:
+    loc = extract_location("mi cuñado esta en Stewart y lo deportan mañana")
+    assert loc is not None and (loc.desk_id, loc.state) == ("atlanta", "GA")
+    assert extract_location("mi vecino Stewart me amenaza") is None
