@@ -10,6 +10,7 @@ must choose no desk), all with 95 % Wilson intervals, and the worst author.
 
     .venv/bin/python bench/eval_triage.py            # leave-one-author-out (≈ 45 s)
     .venv/bin/python bench/eval_triage.py --blind    # and the blind set: run once, at the end
+    .venv/bin/python bench/eval_triage.py --fresh new.jsonl   # new authors, before training
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from bot.triage.evaluation import (  # noqa: E402
     blind,
     desk_chooser,
     leave_one_author_out,
+    read_by,
     worst,
 )
 
@@ -47,12 +49,26 @@ def main() -> int:
     """Print the leave-one-author-out reports (and the blind set's with --blind)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--blind", action="store_true", help="also the frozen blind set")
+    parser.add_argument(
+        "--fresh",
+        nargs="+",
+        type=Path,
+        metavar="JSONL",
+        help="only: the committed model reads these new authors' files, each on its own and "
+        "together (before they join tests/data/authors and the model is retrained)",
+    )
     args = parser.parse_args()
     clf = default_classifier()
     if clf.model is None:
         print("no model: run `hotline triage train` first", file=sys.stderr)
         return 2
     desk_of = desk_chooser(extract_location, route, NOW)
+    if args.fresh:
+        for path in args.fresh:
+            print("\n".join(read_by(clf, [path], path.stem, desk_of=desk_of).lines()))
+        if len(args.fresh) > 1:
+            print("\n".join(read_by(clf, args.fresh, "fresh, together", desk_of=desk_of).lines()))
+        return 0
     start = time.perf_counter()
     reports = leave_one_author_out(clf.model.settings, desk_of=desk_of)
     for rep in reports:

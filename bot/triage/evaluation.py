@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Final
 
 from bot.triage.classify import Classifier, Triage
@@ -187,9 +188,19 @@ def leave_one_author_out(
 
 def blind(classifier: Classifier, *, desk_of: DeskOf | None = None) -> Report:
     """The frozen blind set read by ``classifier`` (the committed model). Run once."""
-    examples = load_examples(sorted(BLIND_DIR.glob("*.jsonl")))
+    return read_by(classifier, sorted(BLIND_DIR.glob("*.jsonl")), "blind", desk_of=desk_of)
+
+
+def read_by(
+    classifier: Classifier, paths: Sequence[Path], name: str, *, desk_of: DeskOf | None = None
+) -> Report:
+    """Labelled files read by ``classifier`` as it is: the blind set, or a new author's
+    messages before they join the training data."""
+    examples = load_examples(list(paths))
     verdicts = [classifier.classify(e.text) for e in examples]
-    return report("blind (two authors)", examples, verdicts, _desks(examples, verdicts, desk_of))
+    authors = len({e.author for e in examples})
+    title = f"{name} ({authors} author{'s' if authors != 1 else ''}, {len(examples)} messages)"
+    return report(title, examples, verdicts, _desks(examples, verdicts, desk_of))
 
 
 def desk_chooser(
