@@ -23,6 +23,7 @@ person — whichever process stored it.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import re
@@ -112,11 +113,23 @@ def clean_text(text: str) -> str:
     return _CONTROL.sub("", unicodedata.normalize("NFC", text)).strip()
 
 
+def hints_for(text: str, phone: str | None = None) -> Hints:
+    """What free text says: intent and priority from triage, a place from routing — a town
+    that several states share read in the state of the writer's ``phone`` (area code)."""
+    hints = _hints(text)
+    if phone is None:
+        return hints
+    location = extract_location(text, phone=phone)
+    if location is None or location.label == hints.prefill.get("location"):
+        return hints  # the phone only ever chooses among towns the text names
+    prefill = MappingProxyType({**hints.prefill, "location": location.label})
+    return dataclasses.replace(hints, prefill=prefill)
+
+
 @functools.lru_cache(maxsize=4096)
-def hints_for(text: str) -> Hints:
-    """What free text says: intent and priority from triage, a place from routing (pure, so
-    kept for the last few thousand texts: in a surge the writer reads a message for urgency
-    before the engine reads it again)."""
+def _hints(text: str) -> Hints:
+    """The hints of a text alone (pure, so kept for the last few thousand texts: in a surge
+    the writer reads a message for urgency before the engine reads it again)."""
     triage = classify(text)
     prefill: dict[str, object] = {}
     location = extract_location(text)
@@ -274,7 +287,9 @@ class Hotline:
             Context(
                 now=now,
                 new_ref=batch.new_ref(),
-                classify=hints_for,
+                classify=functools.partial(
+                    hints_for, phone=phone_number(person.channel, message.sender)
+                ),
                 expire_after=self.expire_after,
                 appointments=ConsultationDesk(session, person.id, now),
             ),
