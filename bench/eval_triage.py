@@ -11,11 +11,13 @@ must choose no desk), all with 95 % Wilson intervals, and the worst author.
     .venv/bin/python bench/eval_triage.py            # leave-one-author-out (≈ 45 s)
     .venv/bin/python bench/eval_triage.py --blind    # and the blind set: run once, at the end
     .venv/bin/python bench/eval_triage.py --fresh new.jsonl   # new authors, before training
+    .venv/bin/python bench/eval_triage.py --fresh a.jsonl --phone +17705550100  # from GA
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from datetime import UTC, datetime
@@ -57,12 +59,19 @@ def main() -> int:
         help="only: the committed model reads these new authors' files, each on its own and "
         "together (before they join tests/data/authors and the model is retrained)",
     )
+    parser.add_argument(
+        "--phone",
+        help="with --fresh: read places as if every message came from this number (its area "
+        "code chooses among towns of one name, as on SMS and WhatsApp)",
+    )
     args = parser.parse_args()
     clf = default_classifier()
     if clf.model is None:
         print("no model: run `hotline triage train` first", file=sys.stderr)
         return 2
     desk_of = desk_chooser(extract_location, route, NOW)
+    if args.fresh and args.phone:
+        desk_of = desk_chooser(functools.partial(extract_location, phone=args.phone), route, NOW)
     if args.fresh:
         for path in args.fresh:
             print("\n".join(read_by(clf, [path], path.stem, desk_of=desk_of).lines()))
