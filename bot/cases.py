@@ -105,10 +105,29 @@ _OPEN_CRITICAL = text(
 )
 
 
+_COUNTED: Final = "open critical counts"  # in Session.info: desk id → count
+
+
 def open_critical_at(session: Session, desk_id: str, capacity: int) -> int:
-    """The desk's open critical cases, up to `capacity`."""
-    params = {"desk": desk_id, "capacity": capacity}
-    return int(session.connection().execute(_OPEN_CRITICAL, params).scalar_one())
+    """The desk's open critical cases, up to `capacity`: counted once per transaction (a
+    batch of the inbox writer), then kept up to date by this module as its cases change."""
+    counted: dict[str, int] = session.info.setdefault(_COUNTED, {})
+    if desk_id not in counted:
+        params = {"desk": desk_id, "capacity": capacity}
+        counted[desk_id] = int(session.connection().execute(_OPEN_CRITICAL, params).scalar_one())
+    return min(counted[desk_id], capacity)
+
+
+def _critical_moved(
+    session: Session, before: tuple[str, str] | None, after: tuple[str, str] | None
+) -> None:
+    """A case's (priority, desk) changed: keep this transaction's open-critical counts."""
+    counted: dict[str, int] | None = session.info.get(_COUNTED)
+    if not counted or before == after:
+        return
+    for change, step in ((before, -1), (after, 1)):
+        if change is not None and change[0] == "critical" and change[1] in counted:
+            counted[change[1]] += step
 
 
 def assess(session: Session, report: Report, desks: DeskDirectory, now: datetime) -> Assessment:
@@ -232,6 +251,7 @@ def _create(
         **_contents(report, verdict.location, verdict.intent),
     }
     case_id = int(session.connection().execute(_INSERT, values).scalar_one())
+    _critical_moved(session, None, (verdict.priority, desk.id))
     record_event(
         session,
         case_id,
@@ -315,6 +335,11 @@ def _update(
     if not report.anonymous or current.blank:  # words once given are never wiped
         values.update(_contents(report, verdict.location, intent))
     session.connection().execute(_SET, values)
+    if current.status in OPEN_STATUSES:
+        before = (current.priority, current.desk_id)
+        _critical_moved(
+            session, before, (values.get("priority", before[0]), values.get("desk_id", before[1]))
+        )
     if changes:
         record_event(session, current.id, "triage_changed", "system", now, changes)
 
@@ -337,6 +362,7 @@ def withdraw_report(session: Session, ref: str, now: datetime) -> None:
     if case is None or case.status != CaseStatus.intake:
         return
     lifecycle.move(session, case, CaseStatus.resolved, actor="person", now=now, outcome="withdrawn")
+    _critical_moved(session, (case.priority, case.desk_id), None)
 
 
 def unused_ref(session: Session) -> str:
@@ -398,7 +424,10 @@ def _attach(session: Session, case: Case, parent: Case, now: datetime, why: str)
     case.parent_id = parent.id
     parent.report_count += 1
     parent.updated_at = now
+    before = (parent.priority, parent.desk_id)
     lifecycle.merge_priority(parent, case)  # a more urgent report raises the group
+    if parent.status in OPEN_STATUSES:
+        _critical_moved(session, before, (parent.priority, parent.desk_id))
     record_event(session, parent, "linked", "system", now, {"ref": case.ref, "why": why})
     record_event(session, case, "linked", "system", now, {"ref": parent.ref, "why": why})
 

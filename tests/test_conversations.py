@@ -6,7 +6,7 @@ outbox), answering by what the current step asks for, read from the real flow fi
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from bot.conversations import Hotline
 from bot.db import Database
-from bot.inbox import store_inbound
+from bot.inbox import NewMessage, store_inbound, store_many
 from bot.models import (
     Case,
     CaseEvent,
@@ -497,6 +497,27 @@ def test_asking_for_a_person_mid_report_keeps_that_report(
     cases = cases_of(database)
     assert [c.flow for c in cases] == ["raid", "detention"]
     assert cases[1].answers is not None and cases[1].answers.get("human_requested")
+
+
+def test_a_desk_fills_up_within_one_batch_of_the_inbox_writer(
+    database: Database, hotline: Hotline
+) -> None:
+    """A raid wave: more critical reports for Houston than it can hold arrive together and
+    are processed in one transaction — those past its capacity also go to central."""
+    capacity = hotline.desks.get("houston").critical_capacity
+    hotline.prepare(database)
+    text = "hay una redada de ICE ahorita en mi trabajo en Houston 77036, ayuda"
+    senders = [f"+1713555{n:04d}" for n in range(capacity + 3)]
+    with database.write() as session:
+        ids = store_many(
+            session, [NewMessage("sms", f"SMwave{n}", s, text) for n, s in enumerate(senders)]
+        )
+        monday_noon = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)  # the desk is open
+        hotline.process_batch(session, [i for i in ids if i is not None], now=monday_noon)
+    cases = cases_of(database)
+    assert len(cases) == capacity + 3
+    assert all(c.desk_id == "houston" and c.priority == "critical" for c in cases)
+    assert [c.also_central for c in cases] == [False] * capacity + [True] * 3
 
 
 def test_a_desk_full_of_critical_cases_sends_the_next_one_to_central_too(
