@@ -17,6 +17,7 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Final
 
 from bot.triage.answers import read_answers
 from bot.triage.features import Features, extract
@@ -39,6 +40,9 @@ class Triage:
     reasons: tuple[str, ...]
     needs_review: bool = False
     confidence: float = 1.0
+
+
+READINGS_KEPT: Final = 2048  # readings of texts kept by each classifier
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +116,9 @@ class Classifier:
         self.model = model
         known = model.known_words if model is not None else frozenset[str]()
         self.speller = Speller(vocab.cue_words, known)
+        # A report's words are read again at each of its answers, mostly unchanged ("1",
+        # "no" add none): the last few thousand readings are kept (a Reading is never changed).
+        self._readings = functools.lru_cache(maxsize=READINGS_KEPT)(self._read)
 
     @property
     def settings(self) -> Settings | None:
@@ -120,6 +127,9 @@ class Classifier:
 
     def read(self, text: str) -> Reading:
         """Normalise, correct and score ``text``; no decision yet."""
+        return self._readings(text)
+
+    def _read(self, text: str) -> Reading:
         vocab = self.vocab
         toks = self.speller.correct(vocab.normalizer.tokens(text or ""))
         hits = find_hits(toks, vocab)
