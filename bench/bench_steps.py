@@ -65,16 +65,29 @@ SCRIPT = [
     "1",
     "si",
 ]
+STREETS = ("Bellaire", "Hillcroft", "Gessner", "Fondren", "Westheimer", "Airline", "Long Point")
+
+
+def script_for(n: int) -> list[str]:
+    """The raid report as person `n` writes it: their own first message (people do not send
+    the same words, and caches keyed by a text must not meet the same text 50 times), then
+    the same short answers everybody gives."""
+    street = STREETS[n % len(STREETS)]
+    first = f"{SCRIPT[0]}, en la {street} cerca del {100 + n * 37 % 9000}"
+    return [first, *SCRIPT[1:]]
+
+
 TARGETS = ("hotline", "per-message", "bare")
 SECRET = "bench-secret-key-0123456789-abcdefghijkl"
 Step = Callable[[str, str], Awaitable[None]]
 
 
 async def person(step: Step, rounds: int, latencies: list[float], interval: float) -> None:
-    sender = f"+1713{uuid.uuid4().int % 10_000_000:07d}"
+    n = uuid.uuid4().int % 10_000_000
+    sender = f"+1713{n:07d}"
     due = time.perf_counter() + interval * (uuid.uuid4().int % 1000) / 1000
-    for _ in range(rounds):
-        for text in SCRIPT:
+    for round_ in range(rounds):
+        for text in script_for(n + round_):
             if interval:
                 await asyncio.sleep(max(0.0, due - time.perf_counter()))
                 start, due = due, due + interval

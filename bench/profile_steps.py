@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import event
 
-from bench.bench_steps import SCRIPT, SECRET
+from bench.bench_steps import SCRIPT, SECRET, script_for
 from bench.throwaway import DEFAULT_POSTGRES, throwaway
 from bot.channels.pipeline import BATCH_SIZE
 from bot.config import Settings
@@ -70,9 +70,12 @@ def main() -> None:
         senders = [f"+1713{uuid.uuid4().int % 10_000_000:07d}" for _ in range(args.people)]
         profile = cProfile.Profile()
         steps, started = 0, time.perf_counter()
-        for _ in range(args.rounds):
-            for text in SCRIPT:
-                messages = [NewMessage("sms", uuid.uuid4().hex, s, text) for s in senders]
+        for round_ in range(args.rounds):
+            for k in range(len(SCRIPT)):
+                messages = [
+                    NewMessage("sms", uuid.uuid4().hex, s, script_for(n + round_ * 1000)[k])
+                    for n, s in enumerate(senders)
+                ]
                 for first in range(0, len(messages), BATCH_SIZE):
                     chunk = messages[first : first + BATCH_SIZE]
                     profile.enable()
