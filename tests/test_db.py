@@ -5,10 +5,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy import inspect
+import pytest
+from sqlalchemy import inspect, text
 from sqlmodel import func, select
 
-from bot.db import Database
+from bot import db as db_module
+from bot.db import Database, make_engine
 from bot.inbox import sender_key, store_inbound
 from bot.migrate import current_revision, upgrade
 from bot.models import Case, Contact, InboundMessage
@@ -164,3 +166,23 @@ def test_models_and_migrations_agree(database_url: str) -> None:
     finally:
         db.dispose()
     assert differences == []
+
+
+def test_a_postgresql_connection_killed_while_idle_is_replaced_unnoticed(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server dropped a pooled connection (a restart, a failover): the next transaction
+    gets a fresh one instead of an error."""
+    if database.is_sqlite:
+        pytest.skip("PostgreSQL's pool only")
+    with database.read() as session:
+        first = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    outside = make_engine(database.url)  # another pool: another server process
+    with outside.connect() as other:
+        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        other.commit()
+    outside.dispose()
+    monkeypatch.setattr(db_module, "PING_IDLE_AFTER_S", 0.0)  # as after a quiet minute
+    with database.write() as session:
+        again = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    assert again != first
