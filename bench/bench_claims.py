@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.crypto import install_keyring
-from bot.db import Database
+from bot.db import Database, make_engine
 from bot.engine.refs import ref_from_int
 from bot.migrate import upgrade
 from bot.models import Case, Desk, Staff
@@ -110,16 +110,13 @@ def _seed(db: Database, cases: int, claimers: int) -> list[Staff]:
 
 
 class PooledDatabase(Database):
-    """The project's Database with a PostgreSQL pool of `size` connections and no overflow
-    (the default pool, 10 + 20 overflow, opens and closes a server process for each overflow
-    checkout, which dominates at 50 claimers)."""
+    """The project's Database (its engine: `bot.db.make_engine`) with a PostgreSQL pool of
+    `size` connections and no overflow."""
 
     def __init__(self, url: str, size: int) -> None:
         super().__init__(url)
         self.engine.dispose()
-        self.engine = create_engine(
-            make_url(url), pool_size=size, max_overflow=0, pool_pre_ping=True
-        )
+        self.engine = make_engine(url, pool_size=size)
         self._write_engine = self.engine
 
 

@@ -261,6 +261,23 @@ class Case(SQLModel, table=True):
     needs_review: bool = False  # triage was unsure: staff check intent and priority first
 
 
+# The queue in its own order (bot.staff.queue.QUEUE_ORDER) over the cases that can be
+# claimed: a claim takes the first unlocked entry instead of sorting the desk's queue. The
+# statuses are written out: the claim states them as literals, so the planner can use it.
+_CLAIMABLE_CASE = text("parent_id IS NULL AND status IN ('intake', 'open')")
+Index(
+    "ix_case_claimable",
+    Case.__table__.c.desk_id,  # type: ignore[attr-defined]
+    Case.__table__.c.priority_rank,  # type: ignore[attr-defined]
+    Case.__table__.c.needs_review.desc(),  # type: ignore[attr-defined]
+    Case.__table__.c.sla_due_at,  # type: ignore[attr-defined]
+    Case.__table__.c.created_at,  # type: ignore[attr-defined]
+    Case.__table__.c.id,  # type: ignore[attr-defined]
+    postgresql_where=_CLAIMABLE_CASE,
+    sqlite_where=_CLAIMABLE_CASE,
+)
+
+
 class CaseEvent(SQLModel, table=True):
     """One entry of a case's append-only history (never updated, never deleted)."""
 

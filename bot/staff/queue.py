@@ -20,12 +20,24 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 import weakref
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import and_, bindparam, exists, insert, literal, or_, select, true, update
+from sqlalchemy import (
+    String,
+    and_,
+    bindparam,
+    exists,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -66,6 +78,7 @@ _AUDIT_INSERT: Final = insert(_AUDIT).values(
 )
 # When each desk's lapsed leases were last released, per database (see _release_lapsed).
 _RELEASED: weakref.WeakKeyDictionary[Database, dict[str, datetime]] = weakref.WeakKeyDictionary()
+_RELEASING: Final = threading.Lock()
 
 
 def intake_state(case: Case, now: datetime) -> IntakeState | None:
@@ -85,8 +98,11 @@ def _on_desk(desk_id: str) -> ColumnElement[bool]:
 def _may_move(to: CaseStatus, among: Iterable[CaseStatus]) -> ColumnElement[bool]:
     """`status IN (…)`: the statuses of `among` that the lifecycle lets move to `to`."""
     wanted = set(among)
+    statuses = sorted(s for s in lifecycle.sources(to) if s in wanted)
+    # Written into the statement as literals (not parameters): the partial index of the
+    # claimable cases (`ix_case_claimable`) is usable only when the planner sees them.
     condition: ColumnElement[bool] = _T.c.status.in_(
-        [s for s in lifecycle.sources(to) if s in wanted]
+        [literal(s, String(16), literal_execute=True) for s in statuses]
     )
     return condition
 
@@ -139,12 +155,13 @@ def claim_next(
 def _release_lapsed(db: Database, desk_id: str, now: datetime) -> None:
     """Release the desk's lapsed leases before a claim — at most once a second per desk and
     process (a claim is many times a second in a surge; the sweep releases them all anyway)."""
-    done = _RELEASED.setdefault(db, {})
-    last = done.get(desk_id)
-    if last is not None and timedelta(0) <= now - last < RELEASE_EVERY:
-        return
+    with _RELEASING:  # one claimer takes the turn; the others at that moment go on
+        done = _RELEASED.setdefault(db, {})
+        last = done.get(desk_id)
+        if last is not None and timedelta(0) <= now - last < RELEASE_EVERY:
+            return
+        done[desk_id] = now
     release_expired_leases(db, now=now, desk_id=desk_id)
-    done[desk_id] = now
 
 
 def _claim_one(
