@@ -104,6 +104,7 @@ def _near(token: str, keyword: str) -> bool:
 
 def parse_yes_no(norm: str) -> YesNo | None:
     """ "yes", "no" or "skip" ("no sé") for a normalised answer; None when unclear."""
+    norm = norm.strip()
     if not norm:
         return None
     if is_skip(norm) or norm in ("3", "unknown"):

@@ -61,6 +61,12 @@ def test_parse_yes_no(text: str, expected: str | None) -> None:
     assert parse_yes_no(N(text)) == expected
 
 
+@pytest.mark.parametrize(("raw", "expected"), [(" ", None), ("\t\n", None), ("  si ", "yes")])
+def test_parse_yes_no_takes_text_not_yet_normalised(raw: str, expected: str | None) -> None:
+    """Blank or padded text is read as unclear or as its answer, never an error."""
+    assert parse_yes_no(raw) == expected
+
+
 CHOICES = (
     build_choice("home", ["En una casa", "At a home"], ["casa", "house", "puerta"]),
     build_choice("work", ["En un trabajo", "At a workplace"], ["trabajo", "job", "chamba"]),
