@@ -42,6 +42,16 @@ def sender_keys(channel: str, address: str) -> tuple[str, ...]:
     return lookup_hashes(f"{channel}:{address}")
 
 
+def storable(text: str) -> str:
+    """Text the database can hold, from any channel: a lone surrogate (an unpaired "\ud800"
+    escape in a provider's JSON) becomes U+FFFD instead of failing the writer's batch."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
 def store_many(
     session: Session, messages: Sequence[NewMessage], *, max_chars: int | None = None
 ) -> list[int | None]:
@@ -57,7 +67,7 @@ def store_many(
         if key in first:
             continue
         first[key] = index
-        text, truncated_from = message.text, None
+        text, truncated_from = storable(message.text), None
         if max_chars is not None and len(text) > max_chars:
             truncated_from, text = len(text), text[:max_chars]
         rows.append(

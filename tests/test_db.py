@@ -114,6 +114,18 @@ def test_inbox_cuts_oversized_text_and_records_the_cut(database: Database) -> No
         assert len(row.text) == 2000 and row.truncated_from == 10_000
 
 
+def test_inbox_stores_a_lone_surrogate_from_any_channel(database: Database) -> None:
+    """Text no database can hold (an unpaired "\\ud800" escape) is stored with U+FFFD in its
+    place, whatever channel brought it, instead of failing the writer's batch."""
+    with database.write() as session:
+        row_id = store_inbound(
+            session, channel="sms", provider_id="SMsur", sender="+15550003", text="hola \ud800 ya"
+        )
+    with database.read() as session:
+        row = session.get(InboundMessage, row_id)
+        assert row is not None and row.text == "hola \ufffd ya"
+
+
 def test_case_table_round_trips_encrypted_answers(database: Database) -> None:
     """Structured answers are stored encrypted and read back intact on both databases."""
     from bot.models import Desk

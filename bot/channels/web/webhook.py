@@ -34,6 +34,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from bot import i18n
 from bot.channels.common import Services, accept
 from bot.clientaddr import client_address
+from bot.inbox import storable
 from bot.types import Lang, as_lang
 
 from .guard import refuse_foreign
@@ -159,8 +160,7 @@ def router(services: Services) -> APIRouter:
             return _error("malformed", 400)
         if not _MESSAGE_ID.match(message_id) or not isinstance(text, str) or not text.strip():
             return _error("malformed", 400)
-        # A lone surrogate ("\ud800" in the JSON) cannot be stored: it becomes U+FFFD.
-        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        text = storable(text)  # a lone surrogate ("\ud800" in the JSON) becomes U+FFFD
         wanted = limited(
             "web.message",
             request,
