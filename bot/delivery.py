@@ -62,10 +62,13 @@ class RetryLater(ChannelSendError):
 
 
 LEASE_MARGIN = timedelta(seconds=5)
-# Rows in delivery at once per transport: beyond this many concurrent requests the HTTP
-# client's pool spends more time managing them than sending (and a crash leaves fewer in
-# doubt).
+# Rows in delivery at once per transport (most of them waiting for their chat's pace; a
+# crash leaves no more than these in doubt).
 MAX_IN_FLIGHT: Final = 64
+# Requests to the provider at once per transport: beyond a few the HTTP client's pool spends
+# more time managing them than sending (300 people over Telegram, pacing high: 16 → 42–43
+# steps/s, 64 → 31–37 and replies later than 30 s; bench/RESULTS.md).
+MAX_SENDING: Final = 16
 
 
 class OptedOutError(PermanentSendError):
@@ -338,6 +341,7 @@ class Sender:
         self.backoff_base = backoff_base
         self.erase_interval = 10 * poll_interval  # provider-side erasures: every 10 s
         self._wake = {t.name: asyncio.Event() for t in transports}
+        self._sending = {t.name: asyncio.Semaphore(MAX_SENDING) for t in transports}
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         self._sent: list[tuple[int, str | None, asyncio.Future[None]]] = []
@@ -458,7 +462,8 @@ class Sender:
             await self._retry(claim, "lease ran out while rate limited", delay=0.0)
             return
         try:
-            provider_id = await transport.send(claim, address)
+            async with self._sending[transport.name]:
+                provider_id = await transport.send(claim, address)
         except RetryLater as exc:
             transport.limiter.pause(exc.delay)
             await self._retry(claim, "rate limited", delay=exc.delay)
