@@ -41,8 +41,9 @@ WORD_CODES: Final = frozenset(
 """State codes that are everyday words: a state only after a comma, in capitals or last."""
 _SITE_CITY_JOINS: Final = frozenset({",", "en", "in", "de", "of"})
 # Five digits after these are a reference, not a ZIP code ("folio 88213", "case 40211").
+# Not "no" ("no sé, 77036" gives a ZIP code).
 _NOT_ZIP_BEFORE: Final = frozenset(
-    "folio caso case reporte report numero number num no expediente ticket referencia "
+    "folio caso case reporte report numero number num expediente ticket referencia "
     "reference ref id orden order cita appointment".split()
 )
 

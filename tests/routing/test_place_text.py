@@ -234,6 +234,14 @@ def test_a_reference_number_is_not_a_zip_code(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text", ["no se, 77036", "no estoy segura 77036", "mi caso: vivo en 77036"]
+)
+def test_a_zip_code_after_ordinary_words_is_still_a_zip_code(text: str) -> None:
+    loc = extract_location(text)
+    assert loc is not None and loc.zip == "77036" and loc.desk_id == "houston", loc
+
+
+@pytest.mark.parametrize(
     ("text", "label"),
     [
         ("q requisitos hay pa las visas de trabajo temporales", None),
