@@ -515,7 +515,11 @@ def latest_open_case(session: Session, contact_id: int) -> Case | None:
 
 
 def sync_desks(session: Session, desks: DeskDirectory) -> int:
-    """Make the desk table match the routing data (add new desks, update changed ones)."""
+    """Make the desk table match the routing data (add new desks, update changed ones).
+    Workers starting together take turns: the second waits for the first's commit and then
+    finds its desks (on SQLite the write transaction already serialises them)."""
+    if session.connection().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE desk IN SHARE ROW EXCLUSIVE MODE"))
     known = {desk.id: desk for desk in session.exec(select(Desk)).all()}
     changed = 0
     for desk in desks.all():

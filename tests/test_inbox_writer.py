@@ -15,6 +15,7 @@ import pytest
 from sqlmodel import col, select
 from typer.testing import CliRunner
 
+from bot.cases import sync_desks
 from bot.channels.pipeline import Processor
 from bot.conversations import Hotline
 from bot.db import Database
@@ -23,6 +24,7 @@ from bot.jobs import claim_run
 from bot.models import (
     Contact,
     Conversation,
+    Desk,
     InboundMessage,
     InboundStatus,
     OutboundMessage,
@@ -314,6 +316,35 @@ def test_a_sweep_runs_once_per_interval_across_processes(database: Database) -> 
     finally:
         other.dispose()
     assert claims == [True, False, False] and later and another
+
+
+def test_workers_starting_together_both_bring_up_the_desks(
+    tmp_path: Path, database: Database
+) -> None:
+    """`hotline serve --workers 2`: both processes sync the desk table at start; the second
+    waits for the first's desks and starts, instead of failing on a duplicate desk."""
+    engine = Hotline.load(make_settings(tmp_path))
+    other = Database(database.url)
+    failures: list[Exception] = []
+
+    def second_worker() -> None:
+        try:
+            engine.prepare(other)
+        except Exception as exc:
+            failures.append(exc)
+
+    try:
+        with database.write() as session:
+            sync_desks(session, engine.desks)
+            worker = threading.Thread(target=second_worker)
+            worker.start()
+            worker.join(0.5)  # it reaches the desk table while the first has not committed
+        worker.join(30)
+    finally:
+        other.dispose()
+    assert not failures and not worker.is_alive()
+    with database.read() as session:
+        assert len(session.exec(select(Desk)).all()) == len(list(engine.desks.all()))
 
 
 def test_several_workers_need_postgresql(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
