@@ -30,6 +30,7 @@ import argparse
 import asyncio
 import multiprocessing
 import os
+import queue
 import statistics
 import sys
 import time
@@ -257,7 +258,15 @@ async def main() -> None:
                 ]
                 for proc in procs:
                     proc.start()
-                parts = [results.get() for _ in procs]
+                parts = []
+                while len(parts) < len(procs):
+                    try:
+                        parts.append(results.get(timeout=1))
+                    except queue.Empty:
+                        if any(proc.exitcode not in (None, 0) for proc in procs):
+                            for proc in procs:
+                                proc.kill()
+                            raise SystemExit("a worker process failed (above)") from None
                 for proc in procs:
                     proc.join()
                 latencies = [x for part in parts for x in part[0]]
