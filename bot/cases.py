@@ -383,7 +383,11 @@ def _finish_intake(session: Session, case: Case, now: datetime) -> None:
     else:  # staff already hold or answered it: intake ends, the status stays
         record_event(session, case, "intake_done", "person", now)
     if case.parent_id is None and case.incident_id is None:
-        _link(session, case, now)
+        later: list[int] | None = session.info.get(_LINK_LATER)
+        if later is None or case.id is None:
+            _link(session, case, now)
+        else:
+            later.append(case.id)
 
 
 def person_hash_of(answers: Mapping[str, Any]) -> str | None:
@@ -399,6 +403,37 @@ def _text(value: object) -> str | None:
     if isinstance(value, Mapping):
         value = value.get("value") or value.get("raw")
     return value if isinstance(value, str) and value else None
+
+
+_LINK_LATER: Final = "cases to link"  # in Session.info: ids whose intake ended, in order
+
+
+def link_at_end(session: Session) -> None:
+    """From now on in this transaction, reports whose intake ends are linked (to an earlier
+    report about the same person, to a raid's incident) by `link_waiting`, not at once."""
+    session.info.setdefault(_LINK_LATER, [])
+
+
+def link_waiting(session: Session, now: datetime) -> None:
+    """Link the reports `link_at_end` kept, desk by desk in the desks' order. On PostgreSQL
+    each desk's linking is taken in turn across processes (an advisory lock per desk, held
+    to the commit): linking updates an incident and the report heading it, and two batches
+    linking reports of two desks in opposite orders would otherwise wait on each other in a
+    circle until the server kills one of them."""
+    waiting = session.info.pop(_LINK_LATER, None)
+    if not waiting:
+        return
+    cases = [case for case in (session.get(Case, i) for i in waiting) if case is not None]
+    cases.sort(key=lambda case: (case.desk_id, case.id or 0))
+    if session.connection().dialect.name == "postgresql":
+        for desk_id in sorted({case.desk_id for case in cases}):
+            session.execute(_DESK_LINK_LOCK, {"key": f"link:{desk_id}"})
+    for case in cases:
+        if case.parent_id is None and case.incident_id is None and case.erased_at is None:
+            _link(session, case, now)
+
+
+_DESK_LINK_LOCK: Final = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 
 
 def _link(session: Session, case: Case, now: datetime) -> None:

@@ -46,6 +46,8 @@ from bot.cases import (
     case_in_conversation,
     find_case,
     latest_open_case,
+    link_at_end,
+    link_waiting,
     reopen_on_message,
     save_report,
     sync_desks,
@@ -240,6 +242,7 @@ class Hotline:
         hashes = sorted({key for _, key in known})
         pending = connection.execute(_PENDING[dialect], {"hashes": hashes}).all()
         batch = _Batch(refs=_fresh_refs(session, len(pending)), people=list(people.values()))
+        link_at_end(session)
         for row in pending:
             who = known.get((row.channel, row.sender_hash))
             person = people.get(who) if who is not None else None
@@ -250,6 +253,7 @@ class Hotline:
             with session.no_autoflush:  # read everything first, write once at the end
                 self._step(session, batch, message, person, now)
             session.flush()  # this message's case changes, before the next message reads
+        link_waiting(session, now)
         return batch.write(session)
 
     def _step(

@@ -98,6 +98,16 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+# PostgreSQL's answers to a transaction that lost to another one: deadlock detected,
+# serialization failure. Nothing of it was written; run again, it usually goes through.
+_LOST_TO_ANOTHER: Final = frozenset({"40P01", "40001"})
+
+
+def lost_a_conflict(exc: BaseException) -> bool:
+    """True when `exc` is the database rolling a transaction back for another's sake."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) in _LOST_TO_ANOTHER
+
+
 def make_engine(
     url: str, *, sqlite_synchronous: str = "full", pool_size: int = POOL_SIZE
 ) -> Engine:

@@ -5,7 +5,9 @@ processes) never running one person's messages twice or out of order, sweeps run
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +24,7 @@ from bot.db import Database
 from bot.inbox import NewMessage, store_many
 from bot.jobs import claim_run
 from bot.models import (
+    Case,
     Contact,
     Conversation,
     Desk,
@@ -273,6 +276,100 @@ def test_a_person_never_runs_twice_or_out_of_order_with_two_writers(
     ends = conversations(database)
     reference = ends.pop("+17135579999")
     assert set(ends) == set(people) and set(ends.values()) == {reference}
+
+
+def test_two_writers_ending_raid_reports_in_opposite_orders_both_commit(
+    database: Database, hotline: Hotline
+) -> None:
+    """A raid wave on two desks, two writers (as two processes): each batch ends one report
+    on each desk, one writer Houston first, the other Dallas first. Every batch commits on
+    the first try (none is killed as a deadlock and redone message by message) and each
+    desk's reports gather under one raid."""
+    houston = [f"+1713558{n:04d}" for n in range(8)]
+    dallas = [f"+1214558{n:04d}" for n in range(8)]
+    first = {"+1713": REPORT[0], "+1214": "hay una redada ahorita en mi trabajo en Dallas 75211"}
+    last: dict[str, int] = {}
+    for n, person in enumerate(houston + dallas):
+        for turn, text in enumerate([first[person[:5]], *REPORT[1:]]):
+            with database.write() as session:
+                (inbound_id,) = store_many(session, [sms(1000 * n + turn, person, text)])
+            assert inbound_id is not None
+            if turn < len(REPORT) - 1:
+                hotline.process(database, inbound_id)
+            else:
+                last[person] = inbound_id
+    other = Database(database.url)
+    start = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def run(db: Database, batches: list[list[int]]) -> None:
+        try:
+            for batch in batches:
+                start.wait(timeout=30)
+                with db.write() as session:
+                    hotline.process_batch(session, batch, now=utcnow())
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+            start.abort()
+
+    pairs = list(zip(houston, dallas, strict=True))
+    threads = [
+        threading.Thread(target=run, args=(database, [[last[h], last[d]] for h, d in pairs[0::2]])),
+        threading.Thread(target=run, args=(other, [[last[d], last[h]] for h, d in pairs[1::2]])),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    other.dispose()
+    assert not failures
+    assert {r.status for r in inbox(database)} == {InboundStatus.processed}
+    with database.read() as session:
+        raids = session.exec(select(Case.desk_id, Case.incident_id)).all()
+    assert len({incident for _, incident in raids}) == 2
+    assert len(raids) == len(houston + dallas)
+
+
+async def test_a_batch_killed_as_a_deadlock_runs_again_whole(
+    database: Database, hotline: Hotline, writer: Processor, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another process's transaction and a batch wait on each other in a circle (here, made
+    on purpose: it holds the Houston desk's linking and then wants the person's row); the
+    server kills the batch, and the writer runs the batch again whole, not message by
+    message: the report ends and joins its raid."""
+    if database.is_sqlite:
+        pytest.skip("PostgreSQL only: SQLite runs one writer at a time, nothing waits in a circle")
+    person = "+17135590001"
+    for turn, text in enumerate(REPORT[:-1]):
+        await writer.accept(sms(turn, person, text))
+    with database.read() as session:
+        contact_id = session.exec(select(Contact.id)).one()
+    holding, done = threading.Event(), threading.Event()
+
+    def other_process() -> None:
+        with database.engine.connect() as connection:
+            connection.exec_driver_sql("SET deadlock_timeout = '10s'")  # the batch detects it
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('link:houston'))")
+            holding.set()
+            time.sleep(0.5)  # the batch has locked the person and waits for the desk
+            connection.exec_driver_sql(
+                f"UPDATE contact SET last_inbound_at = last_inbound_at WHERE id = {contact_id}"
+            )
+            connection.rollback()
+        done.set()
+
+    thread = threading.Thread(target=other_process)
+    thread.start()
+    holding.wait(5)
+    with caplog.at_level(logging.INFO, logger="bot.channels.pipeline"):
+        await writer.accept(sms(len(REPORT) - 1, person, REPORT[-1]))
+    thread.join(10)
+    assert done.is_set()
+    assert "lost a lock conflict" in caplog.text and "each message on its own" not in caplog.text
+    assert {r.status for r in inbox(database)} == {InboundStatus.processed}
+    with database.read() as session:
+        case = session.exec(select(Case)).one()
+    assert case.incident_id is not None and case.status == "open"
 
 
 def conversations(database: Database) -> dict[str | None, tuple[str | None, str | None]]:

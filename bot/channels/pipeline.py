@@ -42,7 +42,7 @@ from typing import Final, Protocol, runtime_checkable
 
 from sqlmodel import Session, col, select
 
-from bot.db import Database
+from bot.db import Database, lost_a_conflict
 from bot.inbox import NewMessage, store_many
 from bot.metrics import Metrics
 from bot.models import InboundMessage, InboundStatus, utcnow
@@ -329,17 +329,24 @@ class Processor:
     def _write(
         self, messages: list[NewMessage], extras: list[Extra | None], backlog: list[_Waiting]
     ) -> _Outcome:
-        """One batch, in the writer's thread; on failure, each message on its own."""
-        try:
-            return self._batch(messages, extras, backlog)
-        except Exception as exc:
-            logger.warning(
-                "inbox batch of %s new and %s waiting failed (%s); storing and processing "
-                "each message on its own",
-                len(messages),
-                len(backlog),
-                type(exc).__name__,
-            )
+        """One batch, in the writer's thread; lost to another process's transaction, once
+        more; on any other failure, each message on its own."""
+        failure: Exception | None = None
+        for attempt in range(2):
+            try:
+                return self._batch(messages, extras, backlog)
+            except Exception as exc:
+                failure = exc
+                if attempt or not lost_a_conflict(exc):
+                    break
+                logger.info("inbox batch lost a lock conflict to another process; once more")
+        logger.warning(
+            "inbox batch of %s new and %s waiting failed (%s); storing and processing "
+            "each message on its own",
+            len(messages),
+            len(backlog),
+            type(failure).__name__,
+        )
         stored: list[Stored | BaseException] = []
         for message, extra in zip(messages, extras, strict=True):
             try:
