@@ -27,13 +27,14 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, func, select
 
 from bot import lifecycle
 from bot.crypto import lookup_hash
 from bot.engine.refs import new_ref
 from bot.lifecycle import record as record_event
-from bot.models import Case, CaseEvent, CaseStatus, Desk, Incident
+from bot.models import Case, CaseEvent, CaseStatus, Desk, Incident, IncidentState
 from bot.routing import DeskDirectory, Location, extract_location, resolve_location, route
 from bot.routing.incidents import person_key
 from bot.sla import SlaTargets, first_response_due
@@ -439,32 +440,78 @@ _DESK_LINK_LOCK: Final = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 def _link(session: Session, case: Case, now: datetime) -> None:
     """Join the case to an earlier open case about the same person, or to a raid incident."""
     if case.person_hash is not None:
-        earlier = session.exec(
-            select(Case)
-            .where(
-                Case.person_hash == case.person_hash,
-                Case.id != case.id,
-                col(Case.parent_id).is_(None),
-                col(Case.status).in_(OPEN_STATUSES),
-            )
-            .order_by(col(Case.created_at))
-        ).first()
+        params = {"hash": case.person_hash, "case": case.id}
+        earlier = session.connection().execute(_SAME_PERSON, params).scalar()
         if earlier is not None:
             _attach(session, case, earlier, now, "same person")
     if case.intent == "raid":
         _join_incident(session, case, now)
 
 
-def _attach(session: Session, case: Case, parent: Case, now: datetime, why: str) -> None:
-    case.parent_id = parent.id
-    parent.report_count += 1
-    parent.updated_at = now
-    before = (parent.priority, parent.desk_id)
-    lifecycle.merge_priority(parent, case)  # a more urgent report raises the group
+# Linking on Core: a raid wave links thousands of reports to one incident and the report at
+# its head, each a few statements on a few columns (the ORM read whole rows and unsealed
+# every one of their encrypted columns).
+_SAME_PERSON = (
+    core_select(_T.c.id)
+    .where(
+        _T.c.person_hash == bindparam("hash"),
+        _T.c.id != bindparam("case"),
+        _T.c.parent_id.is_(None),
+        _T.c.status.in_([status.value for status in OPEN_STATUSES]),
+    )
+    .order_by(_T.c.created_at)
+    .limit(1)
+)
+_PARENT = (
+    core_select(
+        _T.c.ref,
+        _T.c.status,
+        _T.c.desk_id,
+        _T.c.priority,
+        _T.c.priority_rank,
+        _T.c.sla_due_at,
+        _T.c.also_central,
+    )
+    .where(_T.c.id == bindparam("id"))
+    .with_for_update()
+)
+
+
+def _attach(session: Session, case: Case, parent_id: int, now: datetime, why: str) -> None:
+    """Fold `case` into the case `parent_id`: counted there, and raising its priority when
+    more urgent."""
+    assert case.id is not None
+    _flush_held(session, parent_id)
+    connection = session.connection()
+    parent = connection.execute(_PARENT, {"id": parent_id}).one()
+    raised = lifecycle.merged_priority(parent, case)  # a more urgent report raises the group
+    connection.execute(
+        update(_T)
+        .where(_T.c.id == parent_id)
+        .values(report_count=_T.c.report_count + 1, updated_at=now, **raised)
+    )
+    _set_case(session, case, parent_id=parent_id)
     if parent.status in OPEN_STATUSES:
-        _critical_moved(session, before, (parent.priority, parent.desk_id))
-    record_event(session, parent, "linked", "system", now, {"ref": case.ref, "why": why})
-    record_event(session, case, "linked", "system", now, {"ref": parent.ref, "why": why})
+        after = raised.get("priority", parent.priority)
+        _critical_moved(session, (parent.priority, parent.desk_id), (after, parent.desk_id))
+    record_event(session, parent_id, "linked", "system", now, {"ref": case.ref, "why": why})
+    record_event(session, case.id, "linked", "system", now, {"ref": parent.ref, "why": why})
+
+
+def _flush_held(session: Session, case_id: int) -> None:
+    """What the ORM holds of that case goes first; then it reads again what Core wrote."""
+    held = session.identity_map.get(session.identity_key(Case, case_id))
+    if held is not None:
+        if session.is_modified(held):
+            session.flush()
+        session.expire(held)
+
+
+def _set_case(session: Session, case: Case, **values: Any) -> None:
+    """Write columns of a case the session holds, on Core, and tell the session so."""
+    session.connection().execute(_SET, {"case_id": case.id, **values})
+    for name, value in values.items():
+        set_committed_value(case, name, value)
 
 
 # Who stands behind an incident, counted in the database (a raid wave's incident gathers
@@ -492,47 +539,74 @@ _INCIDENT_HEAD = (
     .limit(1)
 )
 
+_I: Any = Incident.__table__  # type: ignore[attr-defined]
+_RECENT_INCIDENTS = core_select(
+    _I.c.id,
+    _I.c.zip,
+    _I.c.lat,
+    _I.c.lon,
+    _I.c.first_report_at,
+    _I.c.last_report_at,
+    _I.c.state,
+).where(_I.c.desk_id == bindparam("desk"), _I.c.last_report_at >= bindparam("since"))
+_NEW_INCIDENT = insert(_I).returning(_I.c.id)
+# The count and the time always; the state only if staff did not set one meanwhile.
+_INCIDENT_COUNTED = (
+    update(_I)
+    .where(_I.c.id == bindparam("b_id"))
+    .values(
+        report_count=_I.c.report_count + 1,
+        reporter_count=bindparam("reporters"),
+        last_report_at=bindparam("now"),
+        state=sql_case((_I.c.state == bindparam("was"), bindparam("state")), else_=_I.c.state),
+    )
+)
+
 
 def _join_incident(session: Session, case: Case, now: datetime) -> None:
     """Group the raid report with reports close in place and time (see routing.incidents)."""
     from bot.routing.incidents import IncidentReport, corroboration_state, match_incident
 
-    window_start = now - timedelta(hours=12)
-    recent = session.exec(
-        select(Incident).where(
-            Incident.desk_id == case.desk_id, col(Incident.last_report_at) >= window_start
-        )
-    ).all()
+    connection = session.connection()
+    since = now - timedelta(hours=12)
+    recent = connection.execute(_RECENT_INCIDENTS, {"desk": case.desk_id, "since": since}).all()
     report = IncidentReport(zip=case.zip, lat=case.lat, lon=case.lon, at=now)
     match = match_incident(report, recent)
     if match is None:
-        incident = Incident(
-            desk_id=case.desk_id,
-            zip=case.zip,
-            lat=case.lat,
-            lon=case.lon,
-            label=case.location_label,
-            first_report_at=now,
-            last_report_at=now,
-        )
-        session.add(incident)
-        session.flush()
+        state = IncidentState.unverified.value
+        incident_id = connection.execute(
+            _NEW_INCIDENT,
+            {
+                "desk_id": case.desk_id,
+                "zip": case.zip,
+                "lat": case.lat,
+                "lon": case.lon,
+                "label": case.location_label,
+                "first_report_at": now,
+                "last_report_at": now,
+                "report_count": 0,
+                "reporter_count": 0,
+                "state": state,
+            },
+        ).scalar_one()
     else:
-        incident = match
-    case.incident_id = incident.id
-    session.flush()  # the report counts among the incident's own
-    reporters, others, web = (
-        session.connection().execute(_INCIDENT_SOURCES, {"incident": incident.id}).one()
+        incident_id, state = match.id, str(match.state)
+    _set_case(session, case, incident_id=incident_id)  # it counts among the incident's own
+    reporters, others, web = connection.execute(_INCIDENT_SOURCES, {"incident": incident_id}).one()
+    connection.execute(
+        _INCIDENT_COUNTED,
+        {
+            "b_id": incident_id,
+            "reporters": int(reporters),
+            "now": now,
+            "was": state,
+            "state": corroboration_state(state, int(others) + int(web or 0)),
+        },
     )
-    incident.report_count += 1
-    incident.reporter_count = int(reporters)
-    incident.last_report_at = now
-    incident.state = corroboration_state(incident.state, int(others) + int(web or 0))
-    first = session.connection().execute(_INCIDENT_HEAD, {"incident": incident.id, "case": case.id})
-    primary_id = first.scalar()
-    primary = session.get(Case, primary_id) if primary_id is not None else None
-    if primary is not None:
-        _attach(session, case, primary, now, "same incident")
+    head = connection.execute(_INCIDENT_HEAD, {"incident": incident_id, "case": case.id})
+    primary_id = head.scalar()
+    if primary_id is not None:
+        _attach(session, case, primary_id, now, "same incident")
 
 
 def find_case(session: Session, ref: str) -> Case | None:

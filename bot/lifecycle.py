@@ -126,16 +126,26 @@ def record(
     session.connection().execute(_RECORD, values)
 
 
-def merge_priority(parent: Case, report: Case) -> None:
-    """Let a report folded into `parent` count for it: shown to central when either is, and
-    the more urgent priority (with its earlier first-response target)."""
-    parent.also_central = parent.also_central or report.also_central
+def merged_priority(parent: Any, report: Any) -> dict[str, Any]:
+    """What a report folded into `parent` changes on it (either a case or a row of its
+    columns): shown to central when either is, and the more urgent priority with its earlier
+    first-response target."""
+    values: dict[str, Any] = {}
+    if report.also_central and not parent.also_central:
+        values["also_central"] = True
     if report.priority_rank < parent.priority_rank:
-        parent.priority, parent.priority_rank = report.priority, report.priority_rank
+        values["priority"], values["priority_rank"] = report.priority, report.priority_rank
         if report.sla_due_at is not None and (
             parent.sla_due_at is None or report.sla_due_at < parent.sla_due_at
         ):
-            parent.sla_due_at = report.sla_due_at
+            values["sla_due_at"] = report.sla_due_at
+    return values
+
+
+def merge_priority(parent: Case, report: Case) -> None:
+    """Let a report folded into `parent` count for it (see `merged_priority`)."""
+    for name, value in merged_priority(parent, report).items():
+        setattr(parent, name, value)
 
 
 def bulk_values(
