@@ -23,6 +23,8 @@ from bot.models import (
     Conversation,
     InboundMessage,
     InboundStatus,
+    Incident,
+    IncidentState,
     OutboundMessage,
     Staff,
     utcnow,
@@ -158,6 +160,35 @@ def test_detention_reports_about_one_person_are_linked(
         report(hotline, database, person, "2", "es")
     first, second = cases_of(database)
     assert second.parent_id == first.id and first.report_count == 2
+
+
+def test_raid_reports_from_one_place_make_one_incident_and_staff_states_hold(
+    database: Database, hotline: Hotline
+) -> None:
+    """Three people report the same raid: one incident under the first report, which counts
+    all three; staff confirm it and a fourth report leaves it confirmed; staff mark it false
+    and the next report starts an incident of its own."""
+    text = "hay una redada de ICE ahorita en mi trabajo en Houston 77036"
+    for n in range(3):
+        report(hotline, database, chat(hotline, database, f"raid-{n}"), text, "es")
+    head, *others = cases_of(database)
+    with database.read() as session:
+        (incident,) = session.exec(select(Incident)).all()
+    assert all(c.incident_id == incident.id and c.parent_id == head.id for c in others)
+    assert head.parent_id is None and head.report_count == 3
+    assert (incident.report_count, incident.reporter_count) == (3, 3)
+    assert incident.state == "corroborated"
+
+    for state in ("confirmed", "false"):
+        with database.write() as session:
+            row = session.get(Incident, incident.id)
+            assert row is not None
+            row.state = IncidentState(state)
+        report(hotline, database, chat(hotline, database, f"raid-{state}"), text, "es")
+    with database.read() as session:
+        incidents = session.exec(select(Incident).order_by(col(Incident.id))).all()
+    assert [(i.report_count, i.state) for i in incidents] == [(4, "false"), (1, "unverified")]
+    assert cases_of(database)[0].report_count == 4
 
 
 def test_status_lookup_shows_only_the_persons_own_case(
