@@ -384,11 +384,11 @@ def _finish_intake(session: Session, case: Case, now: datetime) -> None:
     else:  # staff already hold or answered it: intake ends, the status stays
         record_event(session, case, "intake_done", "person", now)
     if case.parent_id is None and case.incident_id is None:
-        later: list[int] | None = session.info.get(_LINK_LATER)
-        if later is None or case.id is None:
+        later: list[Case] | None = session.info.get(_LINK_LATER)
+        if later is None:
             _link(session, case, now)
         else:
-            later.append(case.id)
+            later.append(case)
 
 
 def person_hash_of(answers: Mapping[str, Any]) -> str | None:
@@ -406,7 +406,7 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-_LINK_LATER: Final = "cases to link"  # in Session.info: ids whose intake ended, in order
+_LINK_LATER: Final = "cases to link"  # in Session.info: cases whose intake ended, in order
 
 
 def link_at_end(session: Session) -> None:
@@ -424,8 +424,7 @@ def link_waiting(session: Session, now: datetime) -> None:
     waiting = session.info.pop(_LINK_LATER, None)
     if not waiting:
         return
-    cases = [case for case in (session.get(Case, i) for i in waiting) if case is not None]
-    cases.sort(key=lambda case: (case.desk_id, case.id or 0))
+    cases = sorted(waiting, key=lambda case: (case.desk_id, case.id or 0))
     if session.connection().dialect.name == "postgresql":
         for desk_id in sorted({case.desk_id for case in cases}):
             session.execute(_DESK_LINK_LOCK, {"key": f"link:{desk_id}"})
