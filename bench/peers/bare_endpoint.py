@@ -45,7 +45,9 @@ def web(api: str, token: str, secret: str) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+        # A small pool: httpcore scans every pooled connection on each request, and with
+        # 200 of them that scan was most of this peer's time (the hotline sends with 16).
+        limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
         async with httpx.AsyncClient(limits=limits, timeout=30) as http:
             client["http"] = http
             yield
