@@ -16,8 +16,12 @@ Targets, in the same run, on the same fresh database each:
 Closed loop (each person sends again as soon as answered; shows the ceiling):
     .venv/bin/python bench/bench_steps.py --people 50 --rounds 8
 Open loop (a fixed total arrival rate spread over the people; latency counts from the
-moment a message was due, so queueing is included):
+moment a message was due, so queueing is included). By default every person starts within
+the first interval, so all of them reach each step of the report — the free-text first
+message, the answer that ends the report — together; `--stagger` spreads their starts over a
+report's length:
     .venv/bin/python bench/bench_steps.py --people 50 --rounds 4 --rate 500
+    .venv/bin/python bench/bench_steps.py --people 50 --rounds 4 --rate 500 --stagger
 PostgreSQL (a throwaway database on the server), and with two processes sharing the people
 (each its own inbox writer, as `hotline serve --workers 2`):
     .venv/bin/python bench/bench_steps.py --postgres postgresql+psycopg://127.0.0.1:5432/test
@@ -83,10 +87,14 @@ SECRET = "bench-secret-key-0123456789-abcdefghijkl"
 Step = Callable[[str, str], Awaitable[None]]
 
 
-async def person(step: Step, rounds: int, latencies: list[float], interval: float) -> None:
+async def person(
+    step: Step, rounds: int, latencies: list[float], interval: float, spread: int = 1
+) -> None:
+    """One person walking the report `rounds` times; in an open loop, one message every
+    `interval` seconds, starting within the first `spread` intervals."""
     n = uuid.uuid4().int % 10_000_000
     sender = f"+1713{n:07d}"
-    due = time.perf_counter() + interval * (uuid.uuid4().int % 1000) / 1000
+    due = time.perf_counter() + interval * spread * (uuid.uuid4().int % 1000) / 1000
     for round_ in range(rounds):
         for text in script_for(n + round_):
             if interval:
@@ -155,7 +163,10 @@ async def run_target(
     interval = args.people / args.rate if args.rate else 0.0
     start = time.perf_counter()
     await asyncio.gather(
-        *(person(step, args.rounds, latencies, interval) for _ in range(args.people))
+        *(
+            person(step, args.rounds, latencies, interval, len(SCRIPT) if args.stagger else 1)
+            for _ in range(args.people)
+        )
     )
     elapsed = time.perf_counter() - start
     if processor is not None:
@@ -221,6 +232,12 @@ async def main() -> None:
     )
     parser.add_argument("--only", choices=TARGETS, action="append")
     parser.add_argument(
+        "--stagger",
+        action="store_true",
+        help="open loop: people start over a whole report's time, not all at once (by "
+        "default they walk the report in step: all 50 end it within the same interval)",
+    )
+    parser.add_argument(
         "--synchronous", choices=("full", "normal"), default="full", help="SQLite only"
     )
     parser.add_argument(
@@ -234,6 +251,7 @@ async def main() -> None:
         parser.error("--processes needs --postgres (SQLite runs one process)")
     install_keyring(SECRET)
     loop = f"open loop at {args.rate:g} steps/s" if args.rate else "closed loop"
+    loop += ", staggered starts" if args.stagger and args.rate else ""
     print(
         f"{args.people} people x {args.rounds} rounds x {len(SCRIPT)} steps, {loop}, "
         f"{'PostgreSQL' if args.postgres else f'SQLite synchronous={args.synchronous}'}, "
