@@ -6,7 +6,8 @@ allows it:
 
 - a state after it ("Mesa, AZ", "springfield mo", "Springfield, Illinois") always does;
 - a big city (8+ ZIP codes, or a consulate's city), a nickname or a landmark needs nothing;
-- a small town needs a preposition ("en Immokalee") or to be the whole message;
+- a small town needs a preposition ("en Immokalee"), to be the whole message, or to open
+  it set apart by punctuation ("Waukegan - agents at the court", "Elgin: trucks parked");
 - a name that is also an ordinary word ("Mission", "Hope", "Orange") must be capitalised
   after "en"/"in"/"at" (or be the whole message); a personal name ("Orlando") needs a
   preposition and is never taken right after "mi hijo", "se llama" and the like;
@@ -130,7 +131,7 @@ def _accept_us(e: Entry, ctx: Context, zips: int, *, big: bool = False) -> bool:
     if e.kind == "never" or ctx.kin:
         return False
     if e.kind == "plain":
-        if big or ctx.whole or ctx.direction or ctx.locative or ctx.motion:
+        if big or ctx.whole or ctx.heading or ctx.direction or ctx.locative or ctx.motion:
             return True
         return bool(ctx.prep) and (zips >= 3 or ctx.origin or ctx.capitalised)
     placed = ctx.locative or ctx.whole

@@ -13,7 +13,9 @@ from typing import Final
 from bot.routing import cues
 from bot.routing.names import norm_place
 
-_TOKEN: Final = re.compile(r"[^\W_]+|[,.;:!?¿¡()\n]")
+# Words, and punctuation: a dash between spaces ("Waukegan - agents at…") or an en or em
+# dash sets words apart like a comma; a hyphen inside a name ("Winston-Salem") joins them.
+_TOKEN: Final = re.compile(r"[^\W_]+|[,.;:!?¿¡()\n]|(?<=\s)-(?=\s)|[–—]")
 _END: Final = frozenset(".;:!?¿¡()\n")
 _DOT_AFTER: Final = frozenset({"st", "ste", "ft", "mt", "cd", "sta", "sto", "edo", "ave", "av"})
 """A period after these (or after one letter: "L.A.") ends an abbreviation, not a sentence."""
@@ -34,7 +36,7 @@ class Tokens:
 
 @functools.lru_cache(maxsize=65536)
 def _norm_token(raw: str) -> str:
-    if raw == ",":
+    if raw in (",", "-", "–", "—"):
         return ","
     if len(raw) == 1 and raw in _END:
         return "."
@@ -74,6 +76,8 @@ class Context:
     direction: bool
     kin: bool
     whole: bool
+    heading: bool
+    """Named first and set apart by punctuation: "Waukegan - agents at the court…"."""
     capitalised: bool
     role: int
     origin: bool
@@ -135,6 +139,7 @@ def context(t: Tokens, start: int, end: int, names: frozenset[str]) -> Context:
         direction=direction,
         kin=kin,
         whole=s <= t.first and end >= t.last,
+        heading=s <= t.first < end < len(norm) and norm[end] in (",", "."),
         capitalised=capitalised,
         role=role,
         origin=origin,

@@ -117,6 +117,23 @@ def test_misspellings_are_corrected_only_in_place_context(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "desk"),
     [
+        ("Waukegan - agents at the courthouse grabbing ppl, happening NOW", "chicago"),
+        ("Perris: la migra en el swap meet ahorita", "san-bernardino"),
+        ("blue island — a señora saw agents at the metra station", "chicago"),
+        ("Winston-Salem la migra esta en la fabrica", "raleigh"),  # a hyphen joins a name
+        ("Mission, we need help", None),  # an ordinary word: only where a place is said
+        ("Orlando, ayúdame por favor", None),  # a person's name
+        ("Hola, buenas tardes", None),
+    ],
+)
+def test_a_town_that_opens_the_message_set_apart_is_its_place(text: str, desk: str | None) -> None:
+    """People often lead with the place, then a dash, colon or comma."""
+    assert desk_of(text) == desk
+
+
+@pytest.mark.parametrize(
+    ("text", "desk"),
+    [
         ("están en Immokalee", "miami"),
         ("la migra anda en Katy", "houston"),
         ("detenido en Conroe", "houston"),
