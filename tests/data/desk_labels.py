@@ -20,7 +20,11 @@ import zipcodes
 
 ROOT = Path(__file__).resolve().parents[2]
 # Unincorporated places with no ZIP of their own: their county, from the county's own pages.
-COUNTY_OF = {"Three Points, AZ": "pima county", "Milton-Freewater, OR": "umatilla county"}
+COUNTY_OF = {
+    "Three Points, AZ": "pima county",
+    "Milton-Freewater, OR": "umatilla county",
+    "Peñitas, TX": "hidalgo county",
+}
 
 
 def _jurisdictions() -> tuple[dict[str, str], dict[tuple[str, str], str]]:

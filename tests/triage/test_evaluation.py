@@ -28,19 +28,21 @@ BLIND_SHA256 = {
 }
 NOW = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
 
-# (pooled over the sixteen authors, worst single author); measured 2026-12-01 minus a margin.
+# (pooled over the twenty authors, worst single author); measured 2026-12-01 minus a margin.
 # The three legal-risk authors (a11–a13: 80 messages each, mostly legal questions labelled
 # `programs`) hold the worst intent and precision: the model had seen almost no such
 # questions, and each is held out with only two similar authors left to learn from. The
 # worst desk is a15 (North Carolina towns whose names other states share — Dunn,
 # Smithfield, Mount Olive, Concord — with no state written; the desk here is read from the
-# text alone, without the writer's area code the hotline uses on SMS and WhatsApp).
+# text alone, without the writer's area code the hotline uses on SMS and WhatsApp). With
+# a17–a20 added, pooled critical recall went from 98.1 % to 97.5 % (four of the twenty
+# misses are theirs): the floor follows the measurement down, the bar stays 98 %.
 FLOORS = {
-    "intent": (0.92, 0.72),  # measured 93.1 % / 73.8 % (a12); bar 95 %: not met
-    "critical_recall": (0.97, 0.93),  # measured 98.1 % / 94.3 % (a8); bar 98 %: pooled only
-    "critical_precision": (0.78, 0.55),  # measured 79.6 % / 57.1 % (a12, 4 of 7); bar 90 %
-    "within_one": (0.965, 0.92),  # measured 97.6 % / 93.8 % (a11); bar 97 %: pooled only
-    "desk": (0.87, 0.68),  # measured 87.8 % / 70.0 % (a15); bar 97 %: not met
+    "intent": (0.92, 0.72),  # measured 93.2 % / 73.8 % (a12); bar 95 %: not met
+    "critical_recall": (0.965, 0.93),  # measured 97.5 % / 94.3 % (a8); bar 98 %: not met
+    "critical_precision": (0.78, 0.55),  # measured 79.0 % / 57.1 % (a12, 4 of 7); bar 90 %
+    "within_one": (0.965, 0.94),  # measured 97.5 % / 95.0 % (a11); bar 97 %: pooled only
+    "desk": (0.865, 0.68),  # measured 87.4 % / 70.0 % (a15); bar 97 %: not met
 }
 
 
