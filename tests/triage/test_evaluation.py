@@ -35,8 +35,9 @@ NOW = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
 # worst desk is a15 (North Carolina towns whose names other states share — Dunn,
 # Smithfield, Mount Olive, Concord — with no state written; the desk here is read from the
 # text alone, without the writer's area code the hotline uses on SMS and WhatsApp). With
-# a17–a20 added, pooled critical recall went from 98.1 % to 97.5 % (four of the twenty
-# misses are theirs): the floor follows the measurement down, the bar stays 98 %.
+# a17–a20 added, pooled critical recall went from 98.1 % to 97.5 % (five of the twenty
+# misses are theirs, and the first sixteen authors' went from 13 to 15 after retraining):
+# the floor follows the measurement down, the bar stays 98 %.
 FLOORS = {
     "intent": (0.92, 0.72),  # measured 93.2 % / 73.8 % (a12); bar 95 %: not met
     "critical_recall": (0.965, 0.93),  # measured 97.5 % / 94.3 % (a8); bar 98 %: not met
