@@ -58,6 +58,14 @@ def sms(n: int, sender: str, text: str, **payload: Any) -> NewMessage:
     return NewMessage("sms", f"SMw{n}", sender, text, payload or None)
 
 
+def side_by_side(*writers: threading.Thread) -> None:
+    """Run the writers (as processes) at the same time; return when all are done."""
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+
+
 def inbox(database: Database) -> list[InboundMessage]:
     with database.read() as session:
         return list(session.exec(select(InboundMessage).order_by(col(InboundMessage.id))).all())
@@ -243,14 +251,10 @@ def test_a_person_never_runs_twice_or_out_of_order_with_two_writers(
         except BaseException as exc:  # reported below
             failures.append(exc)
 
-    threads = [
+    side_by_side(
         threading.Thread(target=run, args=(database, ids[0::2])),
         threading.Thread(target=run, args=(other, list(reversed(ids[1::2])))),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    )
     other.dispose()
     assert not failures
     rows = inbox(database)
@@ -313,14 +317,10 @@ def test_two_writers_ending_raid_reports_in_opposite_orders_both_commit(
             start.abort()
 
     pairs = list(zip(houston, dallas, strict=True))
-    threads = [
+    side_by_side(
         threading.Thread(target=run, args=(database, [[last[h], last[d]] for h, d in pairs[0::2]])),
         threading.Thread(target=run, args=(other, [[last[d], last[h]] for h, d in pairs[1::2]])),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    )
     other.dispose()
     assert not failures
     assert {r.status for r in inbox(database)} == {InboundStatus.processed}
