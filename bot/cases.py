@@ -415,6 +415,9 @@ def link_at_end(session: Session) -> None:
     session.info.setdefault(_LINK_LATER, [])
 
 
+_DESK_LINK_LOCK: Final = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
+
+
 def link_waiting(session: Session, now: datetime) -> None:
     """Link the reports `link_at_end` kept, desk by desk in the desks' order. On PostgreSQL
     each desk's linking is taken in turn across processes (an advisory lock per desk, held
@@ -431,9 +434,6 @@ def link_waiting(session: Session, now: datetime) -> None:
     for case in cases:
         if case.parent_id is None and case.incident_id is None and case.erased_at is None:
             _link(session, case, now)
-
-
-_DESK_LINK_LOCK: Final = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 
 
 def _link(session: Session, case: Case, now: datetime) -> None:
@@ -474,6 +474,10 @@ _PARENT = (
     .where(_T.c.id == bindparam("id"))
     .with_for_update()
 )
+# One more report in the group; the columns a more urgent report raises are the values given.
+_FOLDED = (
+    update(_T).where(_T.c.id == bindparam("case_id")).values(report_count=_T.c.report_count + 1)
+)
 
 
 def _attach(session: Session, case: Case, parent_id: int, now: datetime, why: str) -> None:
@@ -484,11 +488,7 @@ def _attach(session: Session, case: Case, parent_id: int, now: datetime, why: st
     connection = session.connection()
     parent = connection.execute(_PARENT, {"id": parent_id}).one()
     raised = lifecycle.merged_priority(parent, case)  # a more urgent report raises the group
-    connection.execute(
-        update(_T)
-        .where(_T.c.id == parent_id)
-        .values(report_count=_T.c.report_count + 1, updated_at=now, **raised)
-    )
+    connection.execute(_FOLDED, {"case_id": parent_id, "updated_at": now, **raised})
     _set_case(session, case, parent_id=parent_id)
     if parent.status in OPEN_STATUSES:
         after = raised.get("priority", parent.priority)
