@@ -30,6 +30,7 @@ from bot.models import (
     utcnow,
 )
 from bot.terminal import TerminalChat
+from bot.types import PRIORITY_RANK
 
 from .conftest import make_settings
 
@@ -189,6 +190,25 @@ def test_raid_reports_from_one_place_make_one_incident_and_staff_states_hold(
         incidents = session.exec(select(Incident).order_by(col(Incident.id))).all()
     assert [(i.report_count, i.state) for i in incidents] == [(4, "false"), (1, "unverified")]
     assert cases_of(database)[0].report_count == 4
+
+
+def test_a_more_urgent_raid_report_raises_the_incidents_head(
+    database: Database, hotline: Hotline
+) -> None:
+    """The report heading an incident is at `normal` (here set so); a report of agents
+    there now, folded into it, raises it to critical with its earlier target."""
+    text = "hay una redada de ICE ahorita en mi trabajo en Houston 77036"
+    report(hotline, database, chat(hotline, database, "first"), text, "es")
+    with database.write() as session:
+        first = session.exec(select(Case)).one()
+        first.priority, first.priority_rank = "normal", PRIORITY_RANK["normal"]
+        first.sla_due_at = None
+    report(hotline, database, chat(hotline, database, "second"), text, "es")
+    head, later = cases_of(database)
+    assert later.parent_id == head.id and head.report_count == 2
+    assert later.priority == "critical" and later.sla_due_at is not None
+    assert (head.priority, head.priority_rank) == ("critical", later.priority_rank)
+    assert head.sla_due_at == later.sla_due_at
 
 
 def test_status_lookup_shows_only_the_persons_own_case(
