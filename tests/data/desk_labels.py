@@ -47,7 +47,12 @@ def desk_for(place: str) -> str | None:
     city, state = city.strip(), state.strip().upper()
     by_state, by_county = _jurisdictions_cached
     found = []
-    for spelling in (city, city.replace("Saint ", "St. "), city.title()):
+    for spelling in (
+        city,
+        city.replace("Saint ", "St. "),
+        city.replace("St. ", "Saint "),
+        city.title(),
+    ):
         found = found or zipcodes.filter_by(city=spelling, state=state)
     if not found:  # a town the Postal Service knows as another name of a ZIP ("Tigard")
         wanted = city.upper()
