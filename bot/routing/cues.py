@@ -81,6 +81,18 @@ PLACE_NOUNS: Final = frozenset(
 )
 """A noun before "de"/"of" that makes the name after it a place ("cerca de", "la ciudad de")."""
 
+SITE_NOUNS: Final = frozenset(
+    """planta plantas fabrica fabricas empacadora empacadoras polleria lechera lecheria
+    bodega bodegas warehouse taller obra obras construccion rancho ranchos granja vivero
+    campo campos files labor yarda yardas escuela escuelas high iglesia parroquia corte
+    cortes juzgado carcel hospital clinica tienda tiendita mercado pulga swap marqueta
+    walmart depot heb costco parque parada estacion oficina apartamentos traila trailas
+    hotel hoteles restaurante restaurant lavanderia motel casino""".split()
+)
+"""A place of work or of daily life before "de": a small town's name after it is the town
+("la planta de marshalltown", "la escuela de east palo alto"). Only for names that are no
+ordinary word or personal name ("la escuela de Lincoln" is a school)."""
+
 DIRECTIONS: Final = frozenset(
     {
         "north",
@@ -143,3 +155,21 @@ EVENT_WORDS: Final = frozenset(
     aqui aca here estoy estamos estan esta estaba estaban hay habia m am are is""".split()
 )
 HERE: Final = frozenset({"aqui", "aca", "here"})
+
+DETAINED: Final = frozenset(
+    """detencion detention detainee facility carcel jail fianza bond bail preso presa
+    visitar visit""".split()
+)
+"""A message about a person held (not where they were arrested): a town name shared by
+several states is the one with a detention centre ("el centro de detención de Florence",
+"mi sobrino en Florence, le pusieron fianza" → Florence, AZ)."""
+
+STREET_AFTER: Final = frozenset(
+    """blvd boulevard bulevar rd road st street estrit ave avenue av dr drive hwy highway
+    pkwy parkway ln lane""".split()
+)
+"""After a town's name these make it a street ("Montgomery Blvd", "Decatur Blvd"): no place."""
+CROSSING: Final = frozenset({"and", "y"})
+"""Between two street names: a corner ("Sunset & Decatur", "la Nellis y Charleston")."""
+INSIDE: Final = frozenset({"in", "en", ","})
+"""Between two places: the first lies in the second ("La Palma in Eloy", "Westchase, Houston")."""

@@ -70,6 +70,9 @@ class Entry:
     big: bool = False
     desk: bool = False
     """A consulate's own city: taken even lowercase after "en" ("vivo en fresno")."""
+    jail: CityPlace | None = None
+    """The town of this name that holds an immigration detention centre: the one meant in a
+    message about a detained person ("mi sobrino está detenido en Florence" → Florence, AZ)."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -174,6 +177,12 @@ def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
             sites[key].append(site)
     for key, found in sites.items():
         fields[key]["sites"] = tuple(found)
+    jails = {
+        norm_place(site.place.name): site.place
+        for found in sites.values()
+        for site in found
+        if site.kind == "detention_center"
+    }
     abroad: dict[str, list[Abroad]] = defaultdict(list)
     for key, place in load_abroad(data_dir):
         if place not in abroad[key]:
@@ -202,6 +211,7 @@ def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
             kind=kind,
             big=big or "alias" in f,
             desk=any((key, p.state) in desk_cities for p in places_f),
+            jail=jails.get(key) if len(places_f) > 1 else None,
         )
     return _compile(entries, words, data, desk_cities)
 

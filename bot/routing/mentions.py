@@ -133,6 +133,8 @@ def _accept_us(e: Entry, ctx: Context, zips: int, *, big: bool = False) -> bool:
     if e.kind == "plain":
         if big or ctx.whole or ctx.heading or ctx.direction or ctx.locative or ctx.motion:
             return True
+        if ctx.site_of and len(e.places) == 1:  # one town of that name in the U.S.
+            return True
         return bool(ctx.prep) and (zips >= 3 or ctx.origin or ctx.capitalised)
     placed = ctx.locative or ctx.whole
     if big and e.kind == "word":
@@ -176,16 +178,24 @@ class _Scanner:
                 i += 1
                 continue
             entry, end, fuzzy = hit
-            i = max(i + 1, self._resolve(entry, i, end, fuzzy))
+            before = len(self.found) + len(self.pending)
+            used = self._resolve(entry, i, end, fuzzy)
+            # A U.S. name taken as a word ("el centro de detencion de Elizabeth") leaves the
+            # words after its first to be read again; a place abroad or a state keeps them.
+            kept = len(self.found) + len(self.pending) > before
+            rejected = not kept and not entry.abroad and entry.state is None
+            i = i + 1 if rejected else max(i + 1, used)
+        held = bool(self.pending) and not cues.DETAINED.isdisjoint(self.t.norm)
         for entry, ctx, end in self.pending:
             place = (
                 next((p for p in entry.places if p.state in self.states), None)
                 or next((p for p in entry.places if p.state == self.near), None)
+                or (entry.jail if held else None)
                 or entry.default
             )
             if place is not None:
                 self._add("city", place, ctx, end, SCORE_CITY)
-        found = self.found + self._zips()
+        found = _streets_and_parts_dropped(self.found, self.t) + self._zips()
         if found:
             return found
         return [Mention("state", code, 0, 0, SCORE_STATE, cues.NEUTRAL) for code in self.states]
@@ -239,7 +249,9 @@ class _Scanner:
             if _accept_abroad(e, e.abroad[0], ctx):
                 self._add("abroad", e.abroad[0], ctx, end, SCORE_CITY)
             return end
-        if e.whole_only is not None and ctx.whole:
+        if e.whole_only is not None and (
+            ctx.whole or (ctx.locative and self._capitals(start, end))
+        ):
             self._add("city", e.whole_only, ctx, end, SCORE_ALIAS)
             return end
         if e.sites and _accept_us(e, ctx, 0, big=True):
@@ -262,6 +274,14 @@ class _Scanner:
             elif not fuzzy:
                 self.pending.append((e, ctx, end))
         return end
+
+    def _capitals(self, start: int, end: int) -> bool:
+        """Written in capitals after a word that is not ("se lo llevaron en LA", not
+        "ESTÁN EN LA ESCUELA")."""
+        raw = self.t.raw
+        return (
+            start > 0 and not raw[start - 1].isupper() and all(r.isupper() for r in raw[start:end])
+        )
 
     def _add_qualified(self, e: Entry, ctx: Context, code: str, end: int) -> bool:
         """A name with a state after it: the town, landmark or nickname in that state."""
@@ -300,6 +320,26 @@ class _Scanner:
             role, _ = role_before(t.norm, i - 2 if prep else i - 1, prep)
             out.append(Mention("zip", rec, i, i + 1, SCORE_ZIP, role, True))
         return out
+
+
+def _streets_and_parts_dropped(found: list[Mention], t: Tokens) -> list[Mention]:
+    """Without the towns named as a street ("Montgomery Blvd, Albuquerque") or just before
+    the U.S. city they lie in ("La Palma in Eloy", "Spring Valley in Las Vegas") when
+    another place is named: that other place is where it happened. A street named after
+    the only town named is in that town ("Scottsdale Rd & Shea")."""
+    cities = {m.start for m in found if m.kind == "city"}
+    norm = t.norm
+
+    def part_or_street(m: Mention) -> bool:
+        after = norm[m.end] if m.end < len(norm) else ""
+        if after in cues.CROSSING:  # "Sunset & Decatur in Las Vegas": a corner
+            k = m.end + 2
+            return m.kind == "city" and k < len(norm) and norm[k] in cues.INSIDE and k + 1 in cities
+        inside = after in cues.INSIDE and m.end + 1 in cities
+        return m.kind == "city" and (after in cues.STREET_AFTER or inside)
+
+    kept = [m for m in found if not part_or_street(m)]
+    return kept if any(m.kind in ("city", "place") for m in kept) else found
 
 
 def _a_reference(norm: list[str], i: int) -> bool:

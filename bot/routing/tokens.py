@@ -15,7 +15,7 @@ from bot.routing.names import norm_place
 
 # Words, and punctuation: a dash between spaces ("Waukegan - agents at…") or an en or em
 # dash sets words apart like a comma; a hyphen inside a name ("Winston-Salem") joins them.
-_TOKEN: Final = re.compile(r"[^\W_]+|[,.;:!?¿¡()\n]|(?<=\s)-(?=\s)|[–—]")
+_TOKEN: Final = re.compile(r"[^\W_]+|[,.;:!?¿¡()\n&]|(?<=\s)-(?=\s)|[–—]")
 _END: Final = frozenset(".;:!?¿¡()\n")
 _DOT_AFTER: Final = frozenset({"st", "ste", "ft", "mt", "cd", "sta", "sto", "edo", "ave", "av"})
 """A period after these (or after one letter: "L.A.") ends an abbreviation, not a sentence."""
@@ -38,6 +38,8 @@ class Tokens:
 def _norm_token(raw: str) -> str:
     if raw in (",", "-", "–", "—"):
         return ","
+    if raw == "&":  # "Sunset & Decatur"
+        return "and"
     if len(raw) == 1 and raw in _END:
         return "."
     return norm_place(raw) or "-"
@@ -78,6 +80,8 @@ class Context:
     whole: bool
     heading: bool
     """Named first and set apart by punctuation: "Waukegan - agents at the court…"."""
+    site_of: bool
+    """After a place of work or daily life and "de": "la planta de marshalltown"."""
     capitalised: bool
     role: int
     origin: bool
@@ -140,6 +144,7 @@ def context(t: Tokens, start: int, end: int, names: frozenset[str]) -> Context:
         kin=kin,
         whole=s <= t.first and end >= t.last,
         heading=s <= t.first < end < len(norm) and norm[end] in (",", "."),
+        site_of=prep in cues.OF and s > 1 and norm[s - 2] in cues.SITE_NOUNS,
         capitalised=capitalised,
         role=role,
         origin=origin,

@@ -277,3 +277,80 @@ def test_a_detention_centre_by_its_short_name() -> None:
     loc = extract_location("mi cuñado esta en Stewart y lo deportan mañana")
     assert loc is not None and (loc.desk_id, loc.state) == ("atlanta", "GA")
     assert extract_location("mi vecino Stewart me amenaza") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "desk"),
+    [
+        # A longer name inside words read as a town ("el centro" is El Centro, CA, in capitals)
+        ("esta en el centro de detencion de Elizabeth, q podemos hacer", "new-brunswick"),
+        ("mi papá está en el centro de detención de Otay Mesa hace 6 semanas", "san-diego"),
+        # A place of work or daily life "de" a town found nowhere else in the U.S.
+        ("la migra esta aqui en la planta de marshalltown ahorita", "omaha"),
+        ("estoy escondida en la bodega de eastvale, llego la migra", "san-bernardino"),
+        ("en la planta de pavo en Mount Olive, NC hay helicóptero", "raleigh"),
+    ],
+)
+def test_a_town_after_words_that_are_not_it(text: str, desk: str) -> None:
+    assert desk_of(text) == desk
+
+
+def test_a_place_of_work_before_a_town_of_several_states_chooses_none() -> None:
+    # Dunn: NC and TX; "la pulga de dunn" says nothing about which.
+    assert desk_of("hay migra en la pulga de dunn ahorita") is None
+    assert desk_of("trabajo en el taller de mecanica") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "desk"),
+    [
+        ("disculpe, mi sobrino en Florence le pusieron fianza de 8 mil dolares", "phoenix"),
+        ("someone from the detention center in Aurora called, my brother fell", "denver"),
+        ("I wrote about my father in law at the detention center in Batavia", "new-york"),
+    ],
+)
+def test_a_person_held_in_a_town_of_several_states_is_where_the_detention_centre_is(
+    text: str, desk: str
+) -> None:
+    assert desk_of(text) == desk
+
+
+def test_a_town_of_several_states_without_a_person_held_is_still_no_desk() -> None:
+    assert desk_of("vivo en Florence y quiero sacar mi pasaporte") is None
+    assert desk_of("detained in aurora 2 days ago, family cant reach her") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "desk"),
+    [
+        ("a sweep at the apartment complex off Montgomery Blvd, Albuquerque. NOW", "albuquerque"),
+        ("he's at La Palma in Eloy, deportation tomorrow", "phoenix"),
+        ("my neighbor is being beaten, we're in Spring Valley in Las Vegas", "las-vegas"),
+        ("locked in the manager's office at our complex in Westchase, Houston", "houston"),
+        ("checkpoint at Sunset & Decatur in Las Vegas this morning", "las-vegas"),
+        # a street named after the only town named lies in that town
+        ("the manager's brother is outside screaming. Scottsdale Rd & Shea", "phoenix"),
+    ],
+)
+def test_a_street_or_a_part_named_before_its_city_is_the_city(text: str, desk: str) -> None:
+    assert desk_of(text) == desk
+
+
+@pytest.mark.parametrize(
+    ("text", "desk"),
+    [
+        ("bamos a la marcha en LA el sabado, pueden agarrar gente ahi?", "los-angeles"),
+        ("tiktok says ice is raiding every home depot in LA this week", "los-angeles"),
+        ("ESTÁN EN LA ESCUELA. hay migra afuera de la primaria en Brownsville", "brownsville"),
+        ("agarraron a mi compadre en el Strip saliendo del turno de noche", "las-vegas"),
+        ("my friend's mom was taken by ICE at a hotel on the Strip today", "las-vegas"),
+        ("ice grabbed 4 guys at the day labor corner on lake st in mpls", "saint-paul"),
+    ],
+)
+def test_short_names_people_use(text: str, desk: str) -> None:
+    assert desk_of(text) == desk
+
+
+def test_a_strip_and_a_la_are_no_place() -> None:
+    assert desk_of("they opened a new strip mall by my house") is None
+    assert desk_of("la migra estuvo en la tienda") is None
