@@ -186,9 +186,11 @@ class _Scanner:
             rejected = not kept and not entry.abroad and entry.state is None
             i = i + 1 if rejected else max(i + 1, used)
         held = bool(self.pending) and not cues.DETAINED.isdisjoint(self.t.norm)
+        beside = self._states_of_sure_places()
         for entry, ctx, end in self.pending:
             place = (
                 next((p for p in entry.places if p.state in self.states), None)
+                or next((p for p in entry.places if p.state in beside), None)
                 or next((p for p in entry.places if p.state == self.near), None)
                 or (entry.jail if held else None)
                 or entry.default
@@ -199,6 +201,18 @@ class _Scanner:
         if found:
             return found
         return [Mention("state", code, 0, 0, SCORE_STATE, cues.NEUTRAL) for code in self.states]
+
+    def _states_of_sure_places(self) -> frozenset[str]:
+        """The states of the places named that are certain (with their state, a landmark,
+        or a town of one state): a town of several states named beside them is theirs
+        ("en caldwell rumbo a nampa" → Caldwell, ID)."""
+        sure = {
+            m.target.state if isinstance(m.target, (CityPlace, ZipRecord)) else m.target.place.state
+            for m in self.found
+            if isinstance(m.target, (CityPlace, ZipRecord, Site))
+        }
+        sure.update(e.places[0].state for e, _, _ in self.pending if len(e.places) == 1)
+        return frozenset(sure)
 
     def _exact(self, i: int) -> tuple[Entry, int, bool] | None:
         norm = self.t.norm

@@ -354,3 +354,16 @@ def test_short_names_people_use(text: str, desk: str) -> None:
 def test_a_strip_and_a_la_are_no_place() -> None:
     assert desk_of("they opened a new strip mall by my house") is None
     assert desk_of("la migra estuvo en la tienda") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "desk"),
+    [
+        ("detuvieron a mi esposa en el retén de la 53 en Jasper. Yo estoy en Ellijay", "atlanta"),
+        ("Lo agarraron en Hammond pero la familia vive en Pilsen, fue hoy", "chicago"),
+    ],
+)
+def test_a_town_of_several_states_is_in_the_state_of_the_sure_place_beside_it(
+    text: str, desk: str
+) -> None:
+    assert desk_of(text) == desk
