@@ -83,6 +83,7 @@ PLACE_NOUNS: Final = frozenset(
 
 SITE_NOUNS: Final = frozenset(
     """planta plantas fabrica fabricas empacadora empacadoras polleria lechera lecheria
+    lecherias establo
     bodega bodegas warehouse taller obra obras construccion rancho ranchos granja vivero
     campo campos files labor yarda yardas escuela escuelas high iglesia parroquia corte
     cortes juzgado carcel hospital clinica tienda tiendita mercado pulga swap marqueta

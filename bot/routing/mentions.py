@@ -125,7 +125,9 @@ def _pick_site(sites: tuple[Site, ...], t: Tokens, end: int) -> tuple[Site, int]
     return (sites[0], end) if len(sites) == 1 else None
 
 
-def _accept_us(e: Entry, ctx: Context, zips: int, *, big: bool = False) -> bool:
+def _accept_us(
+    e: Entry, ctx: Context, zips: int, *, big: bool = False, near: str | None = None
+) -> bool:
     """Whether the context makes a U.S. name (city, nickname, landmark) a place."""
     big = big or e.big
     if e.kind == "never" or ctx.kin:
@@ -133,8 +135,8 @@ def _accept_us(e: Entry, ctx: Context, zips: int, *, big: bool = False) -> bool:
     if e.kind == "plain":
         if big or ctx.whole or ctx.heading or ctx.direction or ctx.locative or ctx.motion:
             return True
-        if ctx.site_of and len(e.places) == 1:  # one town of that name in the U.S.
-            return True
+        if ctx.site_of and (len(e.places) == 1 or any(p.state == near for p in e.places)):
+            return True  # one town of that name in the U.S., or one in the writer's state
         return bool(ctx.prep) and (zips >= 3 or ctx.origin or ctx.capitalised)
     placed = ctx.locative or ctx.whole
     if big and e.kind == "word":
@@ -282,7 +284,7 @@ class _Scanner:
                 self.states.append(e.state)
             return end
         zips = e.default.zips if e.default else 0
-        if e.places and _accept_us(e, ctx, zips):
+        if e.places and _accept_us(e, ctx, zips, near=self.near):
             if fuzzy and e.default is not None:
                 self._add("city", e.default, ctx, end, SCORE_FUZZY)
             elif not fuzzy:
