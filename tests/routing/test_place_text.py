@@ -370,7 +370,7 @@ def test_a_town_of_several_states_is_in_the_state_of_the_sure_place_beside_it(
 
 
 def test_a_place_of_work_de_a_town_of_several_states_is_the_writers_states() -> None:
-    text = "aorita estan la migra en la lecheria de jerome en la entrada"
-    assert desk_of(text) is None  # Jerome: Idaho, Arizona, Illinois…
+    text = "aorita estan la migra en la lecheria de burley en la entrada"
+    assert desk_of(text) is None  # Burley: Idaho and Washington
     loc = extract_location(text, phone="+12085550100")  # an Idaho number
     assert loc is not None and (loc.state, loc.desk_id) == ("ID", "boise")
