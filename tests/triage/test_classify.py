@@ -245,3 +245,57 @@ def test_rules_alone_still_classify_without_a_model() -> None:
     result = clf.classify("la migra está aquí ahorita")
     assert (result.intent, result.priority) == ("raid", "critical")
     assert result.reasons[-1] == "raid happening now → critical"
+
+
+def _with_a_calm_model(text: str) -> Triage:
+    """What the danger overrides make of ``text`` when the model reads it as low: only the
+    rules can raise it."""
+    clf = default_classifier()
+    reading = clf.read(text)
+    assert reading.model is not None
+    calm = replace(
+        reading.model, priority={"critical": 0.0, "high": 0.0, "normal": 0.0, "low": 1.0}
+    )
+    return clf.decide(replace(reading, model=calm))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a partner's or an employer's control (the guide's "coercive control": high)
+        "mi pareja tiene guardado mi pasaporte y no me deja salir sola ni a la tienda",
+        "el esposo de mi nieta le tiene escondido el pasaporte y no la deja salir sola",
+        "the boss keeps his passport in a safe and says he can't leave till he pays back the trip",
+        "mi hermana me escribe a escondidas, él no la deja trabajar ni hablar con nadie",
+        # a kidnapping call the person knows is false, or someone "held" in a jail
+        "me llaman diciendo que tienen secuestrado a mi hijo, pero mi hijo esta aqui conmigo",
+        "dicen que tienen a mi mamá y que deposite, es mentira verdad?",
+        "lo tienen a mi compañero en la carsel de logan desde el lunes",
+        # "hoy" dates the message; the removal is days away
+        "lo deportan el jueves a mi papá, hoy es lunes",
+        "a mi papá lo van a deportar el lunes y hoy es miércoles",
+        # questions asked to be ready, nothing happening
+        "how do you put money on a detainee account? asking for later, nobody's locked up rn",
+        "si agarran a alguien como lo busco? nomás pregunto para estar preparada",
+    ],
+)
+def test_danger_overrides_leave_control_false_calls_and_dated_removals_to_the_model(
+    text: str,
+) -> None:
+    result = _with_a_calm_model(text)
+    assert result.priority != "critical", result.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "el patron nos quitó los pasaportes y ahorita nos tiene encerrados en la bodega",
+        "nos tienen encerrados en el cuarto",
+        "tienen secuestrado a mi hermano y piden rescate para mañana",
+        "lo deportan mañana temprano, hoy nos avisaron",
+        "hoy le dijeron que lo deportan hoy en la noche",
+        "estamos escondidos en el baño, la migra esta afuera",
+    ],
+)
+def test_danger_overrides_still_raise_danger(text: str) -> None:
+    assert _with_a_calm_model(text).priority == "critical"

@@ -28,22 +28,20 @@ BLIND_SHA256 = {
 }
 NOW = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
 
-# (pooled over the twenty authors, worst single author); measured 2026-12-01 minus a margin.
-# The three legal-risk authors (a11–a13: 80 messages each, mostly legal questions labelled
-# `programs`) hold the worst intent and precision: the model had seen almost no such
-# questions, and each is held out with only two similar authors left to learn from. The
-# worst desk is a15 (North Carolina towns whose names other states share — Dunn,
-# Smithfield, Mount Olive, Concord — with no state written; the desk here is read from the
-# text alone, without the writer's area code the hotline uses on SMS and WhatsApp). With
-# a17–a20 added, pooled critical recall went from 98.1 % to 97.5 % (five of the twenty
-# misses are theirs, and the first sixteen authors' went from 13 to 15 after retraining):
-# the floor follows the measurement down, the bar stays 98 %.
+# (pooled over the twenty-six authors, worst single author); measured 2026-12-01 minus a
+# margin. The three legal-risk authors (a11–a13: 80 messages each, mostly legal questions
+# labelled `programs`) hold the worst intent and precision: each is held out with only two
+# similar authors left to learn from. The worst desk is a25 (southern Idaho towns whose names
+# other states share — Burley, Caldwell, Jerome, Rupert, Wendell — written lowercase with no
+# state; the desk here is read from the text alone, without the writer's area code the
+# hotline uses on SMS and WhatsApp: `bench/eval_desk_phone.py`). Critical recall pooled
+# rose from 97.5 % (twenty authors) to 97.7 %; the bar stays 98 %.
 FLOORS = {
-    "intent": (0.92, 0.72),  # measured 93.2 % / 73.8 % (a12); bar 95 %: not met
-    "critical_recall": (0.965, 0.93),  # measured 97.5 % / 94.3 % (a8); bar 98 %: not met
-    "critical_precision": (0.78, 0.55),  # measured 79.0 % / 57.1 % (a12, 4 of 7); bar 90 %
-    "within_one": (0.965, 0.94),  # measured 97.5 % / 95.0 % (a11); bar 97 %: pooled only
-    "desk": (0.865, 0.68),  # measured 87.4 % / 70.0 % (a15); bar 97 %: not met
+    "intent": (0.94, 0.74),  # measured 94.5 % / 75.0 % (a12); bar 95 %: not met
+    "critical_recall": (0.97, 0.93),  # measured 97.7 % / 94.4 % (a20); bar 98 %: not met
+    "critical_precision": (0.85, 0.55),  # measured 86.6 % / 57.1 % (a12, 4 of 7); bar 90 %
+    "within_one": (0.975, 0.95),  # measured 98.6 % / 96.2 % (a11); bar 97 %: pooled only
+    "desk": (0.855, 0.64),  # measured 86.4 % / 65.5 % (a25); bar 97 %: not met
 }
 
 
@@ -70,7 +68,7 @@ def test_wilson_interval() -> None:
 
 @pytest.fixture(scope="module")
 def loao() -> list[Report]:
-    """Leave-one-author-out with the committed model's settings (≈ 40 s: ten fits)."""
+    """Leave-one-author-out with the committed model's settings (≈ 7 min: one fit per author)."""
     clf = Classifier(load_vocabulary(), load_rules(), default_classifier().model)
     assert clf.model is not None
     desk_of = desk_chooser(extract_location, route, NOW)
