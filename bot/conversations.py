@@ -91,7 +91,13 @@ from bot.models import (
     utcnow,
 )
 from bot.outgoing import insert_outbox, outbox_rows, queue_replies
-from bot.routing import DeskDirectory, extract_location, load_desks, resolve_location
+from bot.routing import (
+    DeskDirectory,
+    extract_location,
+    load_desks,
+    place_states,
+    resolve_location,
+)
 from bot.sla import SlaTargets
 from bot.triage import classify
 from bot.types import Lang, as_channel, as_lang
@@ -293,6 +299,9 @@ class Hotline:
                 new_ref=batch.new_ref(),
                 classify=functools.partial(
                     hints_for, phone=phone_number(person.channel, message.sender)
+                ),
+                places=functools.partial(
+                    place_states, phone=phone_number(person.channel, message.sender)
                 ),
                 expire_after=self.expire_after,
                 appointments=ConsultationDesk(session, person.id, now),

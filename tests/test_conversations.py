@@ -601,3 +601,71 @@ def test_a_desk_full_of_critical_cases_sends_the_next_one_to_central_too(
     full, _ = report(hotline, database, second, text, "es")
     assert full.desk_id == "houston" and full.also_central
     assert any(f"desk full: {capacity} open critical" in r for r in full.reasons)
+
+
+def _to_the_place_question(hotline: Hotline, database: Database, person: TerminalChat) -> None:
+    """From the menu into a raid report, answering until it asks where."""
+    person.send("hola")
+    text = "1"
+    for _ in range(MAX_TURNS):
+        person.send(text)
+        state = state_of(database, person)
+        if state.get("step") == "where" and not state.get("pending"):
+            return
+        text = next_answer(hotline, state, "es")
+    raise AssertionError("the raid report never asked where")
+
+
+@pytest.mark.parametrize(
+    ("answer", "desk"),
+    [
+        ("Oregon", "portland"),
+        ("3", "portland"),
+        ("de oregon pues", "portland"),
+        ("97123", "portland"),
+    ],
+)
+def test_a_town_of_several_states_is_asked_its_state_once(
+    database: Database, hotline: Hotline, answer: str, desk: str
+) -> None:
+    """ "Hillsboro" is in Texas, Illinois, Oregon, Georgia…: with no phone to tell (Telegram,
+    web chat) the person is asked which, with the states as choices, and the case goes to
+    that state's consulate."""
+    person = chat(hotline, database, f"hillsboro-{answer}")
+    _to_the_place_question(hotline, database, person)
+    asked = "\n".join(str(r["text"]) for r in person.send("en el vivero de Hillsboro"))
+    assert "estado" in asked and "Oregon" in asked and "Texas" in asked
+    after = "\n".join(str(r["text"]) for r in person.send(answer))
+    assert "estado" not in after  # the report goes on: the next question
+    for _ in range(MAX_TURNS):
+        (case,) = cases_of(database)
+        if case.intake_step is None:
+            break
+        person.send(next_answer(hotline, state_of(database, person), "es"))
+    assert case.intake_step is None and case.desk_id == desk
+    assert case.answers is not None
+    assert case.answers["location"]["raw"] == "en el vivero de Hillsboro"
+
+
+def test_not_knowing_the_state_goes_on_and_a_wrong_answer_is_asked_once_more(
+    database: Database, hotline: Hotline
+) -> None:
+    for sender, answers in (("nose", ["no sé"]), ("wrong", ["banana", "banana"])):
+        person = chat(hotline, database, f"hillsboro-{sender}")
+        _to_the_place_question(hotline, database, person)
+        person.send("Hillsboro")
+        asked = 1
+        for said in answers:
+            asked += sum("estado" in str(r["text"]) for r in person.send(said))
+        assert asked <= 2  # never a third time
+        state = state_of(database, person)
+        assert state.get("pending") is None and state.get("step") != "where"
+        assert state["answers"]["location"]["raw"] == "Hillsboro"
+
+
+def test_a_settled_place_is_not_asked_its_state(database: Database, hotline: Hotline) -> None:
+    person = chat(hotline, database, "houston-place")
+    _to_the_place_question(hotline, database, person)
+    replies = "\n".join(str(r["text"]) for r in person.send("Hillsboro, Oregon"))
+    assert "Texas" not in replies
+    assert state_of(database, person).get("pending") is None

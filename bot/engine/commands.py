@@ -19,7 +19,7 @@ from typing import Final
 
 from bot.engine import keys, prompts, slots, walk
 from bot.engine.extract import prefill
-from bot.engine.match import match_choice, parse_yes_no
+from bot.engine.match import build_choice, match_choice, parse_yes_no
 from bot.engine.model import (
     ConversationState,
     EraseData,
@@ -29,8 +29,9 @@ from bot.engine.model import (
     RequestHuman,
     SaveReport,
 )
+from bot.engine.parsers import find_zip
 from bot.engine.refs import find_ref
-from bot.engine.text import normalize, starts_with_any, words
+from bot.engine.text import is_skip, normalize, starts_with_any, words
 from bot.engine.turn import Turn
 
 COMMANDS: Final = {
@@ -278,6 +279,8 @@ def pending(turn: Turn) -> bool:
             status(turn)
         elif not walk.pending_miss(turn, Reply(turn.t(keys.STATUS_INVALID))):
             turn.menu(keys.STATUS_GIVE_UP)
+    elif kind.startswith(walk.PLACE_STATE):
+        _place_state(turn, kind.partition(":")[2])
     elif kind == "language":
         chosen = match_choice(prompts.choices(turn.flows.catalog, "language"), turn.norm)
         if chosen:
@@ -288,6 +291,33 @@ def pending(turn: Turn) -> bool:
         turn.update(pending=None)
         return False
     return True
+
+
+def _place_state(turn: Turn, key: str) -> None:
+    """The answer to "which state?": the place becomes "Hillsboro, OR" and the report goes
+    on. "No sé", or a second answer that names none of them, goes on without a state (the
+    place stays as written; staff see it)."""
+    place = dict(turn.state.answers.get(key) or {})
+    states = place.pop("states", ())
+    choices = [build_choice(str(code), [str(name)]) for code, name in states]
+    chosen = match_choice(choices, turn.norm)
+    zip_code = find_zip(turn.text)
+    if chosen is None and zip_code is None and not is_skip(turn.norm):
+        if len(turn.text.split()) >= walk.STORY_WORDS:
+            walk.keep_note(turn, key)  # they said more than a state: keep it for the case
+        if walk.pending_miss(turn, _prompt_of(turn, turn.state.pending or "")):
+            return
+    if zip_code is not None:
+        place["text"] = f"{place.get('raw', '')}, {zip_code}"
+    elif chosen is not None:
+        place["text"] = f"{place.get('raw', '')}, {chosen}"
+    turn.update(answers={**turn.state.answers, key: place}, pending=None, misses=0)
+    spec = turn.flows.specs.get(turn.state.flow or "")
+    step = turn.flows.step(turn.state.flow, turn.state.step)
+    if spec is None or step is None:
+        turn.menu()
+        return
+    walk.enter(turn, spec, walk.next_step(step, None))
 
 
 def _prompt_of(turn: Turn, kind: str) -> Reply:

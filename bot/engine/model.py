@@ -15,7 +15,7 @@ Effects are instructions for the service, applied in the same transaction as the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
@@ -106,6 +106,9 @@ class Context:
     now: datetime
     new_ref: str
     classify: Callable[[str], Hints] | None = None
+    places: Callable[[str], Sequence[tuple[str, str]]] | None = None
+    """The states (code, name) of a town several states have, when an answer to "where?"
+    names one and nothing says which ("Hillsboro"); () when the place is settled."""
     expire_after: timedelta = timedelta(hours=24)
     appointments: Appointments | None = None
 

@@ -167,7 +167,36 @@ def answer(turn: Turn) -> None:
         found = prefill(turn.flows, spec, turn.text, {}, turn.ctx.now)
         answers = {**found, **answers}
     turn.update(answers=answers, history=(*turn.state.history, step.id), misses=0)
+    if step.kind == "location" and ask_state(turn, step.save_as or step.id):
+        return
     enter(turn, spec, next_step(step, parsed.branch))
+
+
+PLACE_STATE: Final = "place_state"
+"""The pending question "which state?" after a town several states have."""
+
+
+def ask_state(turn: Turn, key: str) -> bool:
+    """The place just saved under `key` is a town of several states and nothing said which:
+    ask which (the states become its options) and return True; the flow goes on after."""
+    place = turn.state.answers.get(key)
+    places = turn.ctx.places
+    if places is None or not isinstance(place, dict) or set(place) != {"raw"}:
+        return False  # a ZIP, a shared point, or nothing
+    states = [list(pair) for pair in places(str(place["raw"]))]
+    if len(states) < 2:
+        return False
+    answers = {**turn.state.answers, key: {**place, "states": states}}
+    turn.update(answers=answers, pending=f"{PLACE_STATE}:{key}", misses=0)
+    show_pending(turn, turn.state.pending or "")
+    return True
+
+
+def state_options(turn: Turn, key: str) -> tuple[Option, ...]:
+    """The states offered for the place saved under `key`, as options."""
+    place = turn.state.answers.get(key)
+    states = place.get("states", ()) if isinstance(place, dict) else ()
+    return tuple(Option(str(name), str(code)) for code, name in states)
 
 
 def step_miss(turn: Turn, spec: FlowSpec, step: StepSpec, *, skipped: bool) -> None:
@@ -383,5 +412,7 @@ def show_pending(turn: Turn, pending: str) -> None:
         )
     elif kind == "status":
         turn.say(keys.STATUS_ASK)
+    elif kind.startswith(PLACE_STATE):
+        turn.say(keys.PLACE_STATE, state_options(turn, kind.partition(":")[2]))
     else:
         turn.say(keys.LANG_CHOOSE, prompts.options(catalog, "language", lang))

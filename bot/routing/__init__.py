@@ -5,7 +5,7 @@ no database, network or clock (pass ``now`` in).
 """
 
 from bot.routing.desks import Desk, DeskDataError, DeskDirectory, WeeklyHours, load_desks
-from bot.routing.places import Location, extract_location, resolve_location
+from bot.routing.places import Location, extract_location, place_states, resolve_location
 from bot.routing.route import RouteDecision, route
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "WeeklyHours",
     "extract_location",
     "load_desks",
+    "place_states",
     "resolve_location",
     "route",
 ]

@@ -70,6 +70,9 @@ class Entry:
     big: bool = False
     desk: bool = False
     """A consulate's own city: taken even lowercase after "en" ("vivo en fresno")."""
+    guessed: bool = False
+    """``default`` is only the likeliest of several states' towns (rule 4 above): worth
+    asking the person which state, when a question about the place is being answered."""
     jail: CityPlace | None = None
     """The town of this name that holds an immigration detention centre: the one meant in a
     message about a detained person ("mi sobrino está detenido en Florence" → Florence, AZ)."""
@@ -128,8 +131,25 @@ def _default(
     served = {desks.desk_for(p.state, p.county, p.lat, p.lon) for p in places}
     if len(served) == 1 and None not in served:
         return top
-    likely = sorted(places, key=_weight, reverse=True)
+    likely = by_likelihood(places)
     return likely[0] if _weight(likely[0]) >= 2 * _weight(likely[1]) else None
+
+
+def by_likelihood(places: tuple[CityPlace, ...]) -> list[CityPlace]:
+    """Same-named towns, the one a person writing to a Mexican consulate most likely means
+    first (its ZIP codes × its state's Mexican-born population)."""
+    return sorted(places, key=_weight, reverse=True)
+
+
+def _guessed(key: str, places: tuple[CityPlace, ...], default: CityPlace | None) -> bool:
+    """Whether several desks serve towns of this name and ``default`` came from rule 4."""
+    if default is None or len(places) < 2:
+        return False
+    desks = load_desks()
+    served = {desks.desk_for(p.state, p.county, p.lat, p.lon) for p in places}
+    top = places[0]
+    dominant = top.zips >= _DOMINANT_ZIPS and top.zips >= 2 * places[1].zips
+    return len(served) > 1 and not dominant
 
 
 def _weight(place: CityPlace) -> int:
@@ -198,11 +218,18 @@ def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
         kind = _kind(key, words, data, never)
         big = any(p.zips >= BIG_ZIPS or (key, p.state) in desk_cities for p in places_f)
         preferred = prefer.get(key)
+        default = (
+            preferred
+            if isinstance(preferred, CityPlace)
+            else _default(key, places_f, desk_cities, desks)
+        )
+        desk_city = any((key, p.state) in desk_cities for p in places_f)
         entries[key] = Entry(
             places=places_f,
-            default=preferred
-            if isinstance(preferred, CityPlace)
-            else _default(key, places_f, desk_cities, desks),
+            default=default,
+            guessed=not desk_city
+            and not isinstance(preferred, CityPlace)
+            and _guessed(key, places_f, default),
             alias=f.get("alias"),  # type: ignore[arg-type]
             whole_only=f.get("whole_only"),  # type: ignore[arg-type]
             sites=f.get("sites", ()),  # type: ignore[arg-type]

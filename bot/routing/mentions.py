@@ -170,6 +170,8 @@ class _Scanner:
         self.found: list[Mention] = []
         self.states: list[str] = []
         self.pending: list[tuple[Entry, Context, int]] = []
+        self.unsettled: list[Entry] = []
+        """Towns of several states left to the likeliest or to none: nothing said which."""
 
     def run(self) -> list[Mention]:
         n = len(self.t.norm)
@@ -195,8 +197,10 @@ class _Scanner:
                 or next((p for p in entry.places if p.state in beside), None)
                 or next((p for p in entry.places if p.state == self.near), None)
                 or (entry.jail if held else None)
-                or entry.default
             )
+            if place is None and (entry.guessed or entry.default is None):
+                self.unsettled.append(entry)
+            place = place or entry.default
             if place is not None:
                 self._add("city", place, ctx, end, SCORE_CITY)
         found = _streets_and_parts_dropped(self.found, self.t) + self._zips()
@@ -374,6 +378,14 @@ def _word_by_word(typed: list[str], name: list[str]) -> bool:
     return all(
         distance(a, b) <= max_edits(max(len(a), len(b))) for a, b in zip(typed, name, strict=True)
     )
+
+
+def unsettled_towns(text: str, lex: Lexicon, near: str | None = None) -> list[Entry]:
+    """The towns ``text`` names whose state nothing settles (not a state written, not the
+    writer's area code, not another place named): "Hillsboro" alone is Oregon's, Texas's…"""
+    scanner = _Scanner(text, lex, near)
+    scanner.run()
+    return scanner.unsettled
 
 
 def find_mentions(text: str, lex: Lexicon, near: str | None = None) -> list[Mention]:

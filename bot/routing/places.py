@@ -32,8 +32,8 @@ from bot.routing.geo import (
     lookup_zip,
     nearest_zip,
 )
-from bot.routing.lexicon import load_lexicon
-from bot.routing.mentions import WORD_CODES, Mention, find_mentions
+from bot.routing.lexicon import by_likelihood, load_lexicon
+from bot.routing.mentions import WORD_CODES, Mention, find_mentions, unsettled_towns
 from bot.routing.names import US_STATES
 
 Confidence = Literal["high", "medium", "low"]
@@ -227,6 +227,27 @@ def _extract(text: str, near: str | None) -> Location | None:
     if found is None and code in US_STATES and code.lower() not in WORD_CODES:
         return _from_state(code)
     return found
+
+
+PLACE_STATES_SHOWN: Final = 4
+
+
+def place_states(text: str, *, phone: str | None = None) -> tuple[tuple[str, str], ...]:
+    """When ``text`` names a town that several states have and nothing says which ("en
+    Hillsboro"): those states, likeliest first, as (code, name), to ask the person; else ()."""
+    if not text or len(text) > CACHED_TEXT_CHARS:
+        return ()
+    near = _phone_state(phone) if phone else None
+    found = _short_place(text, near)
+    if found is not None and found.method != "city":
+        return ()
+    for entry in unsettled_towns(text, load_lexicon(DATA_DIR), near):
+        if found is not None and found.city not in {p.name for p in entry.places}:
+            continue  # the place kept is another one, settled
+        states = list(dict.fromkeys(p.state for p in by_likelihood(entry.places)))
+        if len(states) >= 2:
+            return tuple((code, US_STATES.get(code, code)) for code in states[:PLACE_STATES_SHOWN])
+    return ()
 
 
 def _from_coords(lat: float, lon: float) -> Location | None:
