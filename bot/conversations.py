@@ -93,9 +93,10 @@ from bot.models import (
 from bot.outgoing import insert_outbox, outbox_rows, queue_replies
 from bot.routing import (
     DeskDirectory,
-    extract_location,
+    PlaceReading,
     load_desks,
     place_states,
+    read_place,
     resolve_location,
 )
 from bot.sla import SlaTargets
@@ -127,11 +128,19 @@ def hints_for(text: str, phone: str | None = None) -> Hints:
     hints = _hints(text)
     if phone is None:
         return hints
-    location = extract_location(text, phone=phone)
-    if location is None or location.label == hints.prefill.get("location"):
+    place = _place_prefill(read_place(text, phone=phone))
+    if place is None or place == hints.prefill.get("location"):
         return hints  # the phone only ever chooses among towns the text names
-    prefill = MappingProxyType({**hints.prefill, "location": location.label})
+    prefill = MappingProxyType({**hints.prefill, "location": place})
     return dataclasses.replace(hints, prefill=prefill)
+
+
+def _place_prefill(reading: PlaceReading) -> str | None:
+    """The place a first message gives its report: "Hillsboro, OR" — or the bare town when
+    several states have it and nothing said which, for the report to ask which state."""
+    if reading.town is not None:
+        return reading.town
+    return reading.location.label if reading.location is not None else None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -140,9 +149,9 @@ def _hints(text: str) -> Hints:
     the writer reads a message for urgency before the engine reads it again)."""
     triage = classify(text)
     prefill: dict[str, object] = {}
-    location = extract_location(text)
-    if location is not None:
-        prefill["location"] = location.label
+    place = _place_prefill(read_place(text))
+    if place is not None:
+        prefill["location"] = place
     return Hints(
         intent=triage.intent,
         priority=triage.priority,

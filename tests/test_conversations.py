@@ -669,3 +669,22 @@ def test_a_settled_place_is_not_asked_its_state(database: Database, hotline: Hot
     replies = "\n".join(str(r["text"]) for r in person.send("Hillsboro, Oregon"))
     assert "Texas" not in replies
     assert state_of(database, person).get("pending") is None
+
+
+def test_a_first_message_naming_a_town_of_several_states_is_asked_which_not_where(
+    database: Database, hotline: Hotline
+) -> None:
+    person = chat(hotline, database, "first-hillsboro")
+    seen: list[str] = []
+    text = "la migra está en el vivero de Hillsboro ahorita, no dejan salir a nadie"
+    for _ in range(MAX_TURNS):
+        seen += [str(r["text"]) for r in person.send(text)]
+        if str(state_of(database, person).get("pending") or "").startswith("place_state"):
+            break
+        text = next_answer(hotline, state_of(database, person), "es")
+    else:
+        raise AssertionError("never asked which state:\n" + "\n".join(seen[-4:]))
+    assert not any("Dónde" in said for said in seen)  # the place was said: never "where?"
+    person.send("Oregon")
+    (case,) = cases_of(database)
+    assert (case.desk_id, case.priority) == ("portland", "critical")

@@ -298,7 +298,7 @@ def _place_state(turn: Turn, key: str) -> None:
     on. "No sé", or a second answer that names none of them, goes on without a state (the
     place stays as written; staff see it)."""
     place = dict(turn.state.answers.get(key) or {})
-    states = place.pop("states", ())
+    states = place.get("states", ())  # kept: the question is never asked again
     choices = [build_choice(str(code), [str(name)]) for code, name in states]
     chosen = match_choice(choices, turn.norm)
     zip_code = find_zip(turn.text)

@@ -82,6 +82,9 @@ def enter(turn: Turn, spec: FlowSpec, step_id: str | None) -> None:
             turn.menu(keys.MENU_AGAIN)
             return
         elif _known(turn, step):
+            if step.kind == "location" and ask_state(turn, step.save_as or step.id):
+                turn.update(flow=spec.id, step=step.id, history=(*turn.state.history, step.id))
+                return  # "la migra está en Hillsboro": which Hillsboro, before going on
             step_id = next_step(step, _branch_of(step, turn.state.answers.get(step.save_as or "")))
         elif step.kind == "appointment":
             from bot.engine import slots  # slots walks on through this module

@@ -5,7 +5,14 @@ no database, network or clock (pass ``now`` in).
 """
 
 from bot.routing.desks import Desk, DeskDataError, DeskDirectory, WeeklyHours, load_desks
-from bot.routing.places import Location, extract_location, place_states, resolve_location
+from bot.routing.places import (
+    Location,
+    PlaceReading,
+    extract_location,
+    place_states,
+    read_place,
+    resolve_location,
+)
 from bot.routing.route import RouteDecision, route
 
 __all__ = [
@@ -13,11 +20,13 @@ __all__ = [
     "DeskDataError",
     "DeskDirectory",
     "Location",
+    "PlaceReading",
     "RouteDecision",
     "WeeklyHours",
     "extract_location",
     "load_desks",
     "place_states",
+    "read_place",
     "resolve_location",
     "route",
 ]

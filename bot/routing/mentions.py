@@ -380,12 +380,12 @@ def _word_by_word(typed: list[str], name: list[str]) -> bool:
     )
 
 
-def unsettled_towns(text: str, lex: Lexicon, near: str | None = None) -> list[Entry]:
-    """The towns ``text`` names whose state nothing settles (not a state written, not the
-    writer's area code, not another place named): "Hillsboro" alone is Oregon's, Texas's…"""
+def scan(text: str, lex: Lexicon, near: str | None = None) -> tuple[list[Mention], list[Entry]]:
+    """``find_mentions``, and the towns named whose state nothing settles (not a state
+    written, not the writer's area code, not another place named): "Hillsboro" alone is
+    Oregon's, Texas's…"""
     scanner = _Scanner(text, lex, near)
-    scanner.run()
-    return scanner.unsettled
+    return scanner.run(), scanner.unsettled
 
 
 def find_mentions(text: str, lex: Lexicon, near: str | None = None) -> list[Mention]:

@@ -33,7 +33,7 @@ from bot.routing.geo import (
     nearest_zip,
 )
 from bot.routing.lexicon import by_likelihood, load_lexicon
-from bot.routing.mentions import WORD_CODES, Mention, find_mentions, unsettled_towns
+from bot.routing.mentions import WORD_CODES, Mention, scan
 from bot.routing.names import US_STATES
 
 Confidence = Literal["high", "medium", "low"]
@@ -208,46 +208,63 @@ def extract_location(text: str, *, phone: str | None = None) -> Location | None:
     message names no state ("Gainesville" from a Georgia number is Gainesville, GA).
 
     A place outside the U.S. gives a Location with ``abroad`` true (central desk)."""
-    if not text:
-        return None
-    near = _phone_state(phone) if phone else None
-    if len(text) <= CACHED_TEXT_CHARS:  # long texts (a person's story) are not kept
-        return _short_place(text, near)
-    return _extract(text, near)
+    return read_place(text, phone=phone).location
 
 
-@lru_cache(maxsize=2048)
-def _short_place(text: str, near: str | None) -> Location | None:
-    return _extract(text, near)
+@dataclass(frozen=True, slots=True)
+class PlaceReading:
+    """What a text says of a place: the ``location`` kept, and — when it is a town that
+    several states have and nothing said which — its ``town`` name and those ``states``
+    (code, name), likeliest first, to ask the person."""
+
+    location: Location | None
+    town: str | None = None
+    states: tuple[tuple[str, str], ...] = ()
 
 
-def _extract(text: str, near: str | None) -> Location | None:
-    found = _best(find_mentions(text, load_lexicon(DATA_DIR), near))
-    code = text.strip().upper()
-    if found is None and code in US_STATES and code.lower() not in WORD_CODES:
-        return _from_state(code)
-    return found
-
-
+NOTHING_READ: Final = PlaceReading(None)
 PLACE_STATES_SHOWN: Final = 4
 
 
-def place_states(text: str, *, phone: str | None = None) -> tuple[tuple[str, str], ...]:
-    """When ``text`` names a town that several states have and nothing says which ("en
-    Hillsboro"): those states, likeliest first, as (code, name), to ask the person; else ()."""
-    if not text or len(text) > CACHED_TEXT_CHARS:
-        return ()
+def read_place(text: str, *, phone: str | None = None) -> PlaceReading:
+    """``extract_location`` with the town left unsettled, if any (one pass over the text)."""
+    if not text:
+        return NOTHING_READ
     near = _phone_state(phone) if phone else None
-    found = _short_place(text, near)
+    if len(text) <= CACHED_TEXT_CHARS:  # long texts (a person's story) are not kept
+        return _short_read(text, near)
+    return _read(text, near)
+
+
+def place_states(text: str, *, phone: str | None = None) -> tuple[tuple[str, str], ...]:
+    """The states to ask about when ``text`` names a town that several states have and
+    nothing says which ("en Hillsboro"): likeliest first, as (code, name); else ()."""
+    return read_place(text, phone=phone).states
+
+
+@lru_cache(maxsize=2048)
+def _short_read(text: str, near: str | None) -> PlaceReading:
+    return _read(text, near)
+
+
+def _read(text: str, near: str | None) -> PlaceReading:
+    mentions, unsettled = scan(text, load_lexicon(DATA_DIR), near)
+    found = _best(mentions)
+    code = text.strip().upper()
+    if found is None and code in US_STATES and code.lower() not in WORD_CODES:
+        found = _from_state(code)
     if found is not None and found.method != "city":
-        return ()
-    for entry in unsettled_towns(text, load_lexicon(DATA_DIR), near):
-        if found is not None and found.city not in {p.name for p in entry.places}:
+        return PlaceReading(found)
+    for entry in unsettled:
+        names = {p.name for p in entry.places}
+        if found is not None and found.city not in names:
             continue  # the place kept is another one, settled
         states = list(dict.fromkeys(p.state for p in by_likelihood(entry.places)))
         if len(states) >= 2:
-            return tuple((code, US_STATES.get(code, code)) for code in states[:PLACE_STATES_SHOWN])
-    return ()
+            shown = states[:PLACE_STATES_SHOWN]
+            pairs = tuple((code, US_STATES.get(code, code)) for code in shown)
+            return PlaceReading(found, entry.places[0].name, pairs)
+    return PlaceReading(found)
 
 
 def _from_coords(lat: float, lon: float) -> Location | None:
