@@ -117,39 +117,32 @@ def _default(
     places: tuple[CityPlace, ...],
     desk_cities: frozenset[tuple[str, str]],
     desks: DeskDirectory,
-) -> CityPlace | None:
+) -> tuple[CityPlace | None, bool]:
+    """The town a bare name means (rules 1–5 above), and whether it is only a guess among
+    towns that several desks serve (rule 4)."""
     if not places:
-        return None
+        return None, False
     for place in places:
         if (key, place.state) in desk_cities:
-            return place
+            return place, False
     top = places[0]
     if len(places) == 1:
-        return top
+        return top, False
     if top.zips >= _DOMINANT_ZIPS and top.zips >= 2 * places[1].zips:
-        return top
+        return top, False
     served = {desks.desk_for(p.state, p.county, p.lat, p.lon) for p in places}
     if len(served) == 1 and None not in served:
-        return top
+        return top, False
     likely = by_likelihood(places)
-    return likely[0] if _weight(likely[0]) >= 2 * _weight(likely[1]) else None
+    if _weight(likely[0]) >= 2 * _weight(likely[1]):
+        return likely[0], True
+    return None, False
 
 
 def by_likelihood(places: tuple[CityPlace, ...]) -> list[CityPlace]:
     """Same-named towns, the one a person writing to a Mexican consulate most likely means
     first (its ZIP codes × its state's Mexican-born population)."""
     return sorted(places, key=_weight, reverse=True)
-
-
-def _guessed(key: str, places: tuple[CityPlace, ...], default: CityPlace | None) -> bool:
-    """Whether several desks serve towns of this name and ``default`` came from rule 4."""
-    if default is None or len(places) < 2:
-        return False
-    desks = load_desks()
-    served = {desks.desk_for(p.state, p.county, p.lat, p.lon) for p in places}
-    top = places[0]
-    dominant = top.zips >= _DOMINANT_ZIPS and top.zips >= 2 * places[1].zips
-    return len(served) > 1 and not dominant
 
 
 def _weight(place: CityPlace) -> int:
@@ -218,18 +211,13 @@ def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
         kind = _kind(key, words, data, never)
         big = any(p.zips >= BIG_ZIPS or (key, p.state) in desk_cities for p in places_f)
         preferred = prefer.get(key)
-        default = (
-            preferred
-            if isinstance(preferred, CityPlace)
-            else _default(key, places_f, desk_cities, desks)
-        )
-        desk_city = any((key, p.state) in desk_cities for p in places_f)
+        default, guessed = _default(key, places_f, desk_cities, desks)
+        if isinstance(preferred, CityPlace):
+            default, guessed = preferred, False
         entries[key] = Entry(
             places=places_f,
             default=default,
-            guessed=not desk_city
-            and not isinstance(preferred, CityPlace)
-            and _guessed(key, places_f, default),
+            guessed=guessed,
             alias=f.get("alias"),  # type: ignore[arg-type]
             whole_only=f.get("whole_only"),  # type: ignore[arg-type]
             sites=f.get("sites", ()),  # type: ignore[arg-type]
