@@ -307,10 +307,9 @@ def _place_state(turn: Turn, key: str) -> None:
             walk.keep_note(turn, key)  # they said more than a state: keep it for the case
         if walk.pending_miss(turn, _prompt_of(turn, turn.state.pending or "")):
             return
-    if zip_code is not None:
-        place["text"] = f"{place.get('raw', '')}, {zip_code}"
-    elif chosen is not None:
-        place["text"] = f"{place.get('raw', '')}, {chosen}"
+    settled = zip_code or chosen
+    if settled is not None:
+        place["text"] = f"{place.get('raw', '')}, {settled}"
     turn.update(answers={**turn.state.answers, key: place}, pending=None, misses=0)
     spec = turn.flows.specs.get(turn.state.flow or "")
     step = turn.flows.step(turn.state.flow, turn.state.step)

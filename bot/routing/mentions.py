@@ -393,4 +393,4 @@ def find_mentions(text: str, lex: Lexicon, near: str | None = None) -> list[Ment
     of kind "state", only when nothing else is. ``near``: the state the writer is probably
     in (their phone's area code), to choose among towns of one name when the message names
     no state."""
-    return _Scanner(text, lex, near).run()
+    return scan(text, lex, near)[0]
