@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -36,7 +37,12 @@ from bot.engine.refs import new_ref
 from bot.lifecycle import record as record_event
 from bot.models import Case, CaseEvent, CaseStatus, Desk, Incident, IncidentState
 from bot.routing import DeskDirectory, Location, extract_location, resolve_location, route
-from bot.routing.incidents import person_key
+from bot.routing.incidents import (
+    IncidentReport,
+    corroboration_state,
+    match_incident,
+    person_key,
+)
 from bot.sla import SlaTargets, first_response_due
 from bot.triage import classify
 from bot.types import PRIORITY_RANK, Intent, Priority
@@ -386,7 +392,7 @@ def _finish_intake(session: Session, case: Case, now: datetime) -> None:
     if case.parent_id is None and case.incident_id is None:
         later: list[Case] | None = session.info.get(_LINK_LATER)
         if later is None:
-            _link(session, case, now)
+            _link(session, [case], now)
         else:
             later.append(case)
 
@@ -431,20 +437,26 @@ def link_waiting(session: Session, now: datetime) -> None:
     if session.connection().dialect.name == "postgresql":
         for desk_id in sorted({case.desk_id for case in cases}):
             session.execute(_DESK_LINK_LOCK, {"key": f"link:{desk_id}"})
+    _link(session, cases, now)
+
+
+def _link(session: Session, cases: list[Case], now: datetime) -> None:
+    """Join each case to an earlier open case about the same person, and raid reports to
+    their incidents: all of a desk's together, in a few statements per incident rather than
+    per report (a raid wave ends dozens of reports about one raid in one batch)."""
+    cases = [c for c in cases if c.parent_id is None and c.incident_id is None and not c.erased_at]
     for case in cases:
-        if case.parent_id is None and case.incident_id is None and case.erased_at is None:
-            _link(session, case, now)
-
-
-def _link(session: Session, case: Case, now: datetime) -> None:
-    """Join the case to an earlier open case about the same person, or to a raid incident."""
-    if case.person_hash is not None:
-        params = {"hash": case.person_hash, "case": case.id}
-        earlier = session.connection().execute(_SAME_PERSON, params).scalar()
-        if earlier is not None:
-            _attach(session, case, earlier, now, "same person")
-    if case.intent == "raid":
-        _join_incident(session, case, now)
+        if case.person_hash is not None:
+            params = {"hash": case.person_hash, "case": case.id}
+            earlier = session.connection().execute(_SAME_PERSON, params).scalar()
+            if earlier is not None:
+                _attach(session, earlier, [case], now, "same person")
+    raids: dict[str, list[Case]] = {}
+    for case in cases:
+        if case.intent == "raid":
+            raids.setdefault(case.desk_id, []).append(case)
+    for desk_id, reports in raids.items():
+        _join_incidents(session, desk_id, reports, now)
 
 
 # Linking on Core: a raid wave links thousands of reports to one incident and the report at
@@ -474,27 +486,40 @@ _PARENT = (
     .where(_T.c.id == bindparam("id"))
     .with_for_update()
 )
-# One more report in the group; the columns a more urgent report raises are the values given.
+# More reports in the group; the columns a more urgent report raises are the values given.
 _FOLDED = (
-    update(_T).where(_T.c.id == bindparam("case_id")).values(report_count=_T.c.report_count + 1)
+    update(_T)
+    .where(_T.c.id == bindparam("case_id"))
+    .values(report_count=_T.c.report_count + bindparam("folded"))
 )
 
 
-def _attach(session: Session, case: Case, parent_id: int, now: datetime, why: str) -> None:
-    """Fold `case` into the case `parent_id`: counted there, and raising its priority when
-    more urgent."""
-    assert case.id is not None
+def _attach(session: Session, parent_id: int, reports: list[Case], now: datetime, why: str) -> None:
+    """Fold `reports` into the case `parent_id`: counted there, and raising its priority
+    when one is more urgent."""
     _flush_held(session, parent_id)
     connection = session.connection()
     parent = connection.execute(_PARENT, {"id": parent_id}).one()
-    raised = lifecycle.merged_priority(parent, case)  # a more urgent report raises the group
-    connection.execute(_FOLDED, {"case_id": parent_id, "updated_at": now, **raised})
-    _set_case(session, case, parent_id=parent_id)
+    folded = SimpleNamespace(**parent._asdict())  # the parent as each report leaves it
+    raised: dict[str, Any] = {}
+    for case in reports:  # a more urgent report raises the group
+        more = lifecycle.merged_priority(folded, case)
+        raised.update(more)
+        vars(folded).update(more)
+    params = {"case_id": parent_id, "folded": len(reports), "updated_at": now, **raised}
+    connection.execute(_FOLDED, params)
+    _set_each(session, [(case, {"parent_id": parent_id}) for case in reports])
     if parent.status in OPEN_STATUSES:
         after = raised.get("priority", parent.priority)
         _critical_moved(session, (parent.priority, parent.desk_id), (after, parent.desk_id))
-    record_event(session, parent_id, "linked", "system", now, {"ref": case.ref, "why": why})
-    record_event(session, case.id, "linked", "system", now, {"ref": parent.ref, "why": why})
+    entries: list[tuple[int, dict[str, Any] | None]] = []
+    for case in reports:
+        assert case.id is not None
+        entries += [
+            (parent_id, {"ref": case.ref, "why": why}),
+            (case.id, {"ref": parent.ref, "why": why}),
+        ]
+    lifecycle.record_all(session, entries, "linked", "system", now)
 
 
 def _flush_held(session: Session, case_id: int) -> None:
@@ -508,9 +533,18 @@ def _flush_held(session: Session, case_id: int) -> None:
 
 def _set_case(session: Session, case: Case, **values: Any) -> None:
     """Write columns of a case the session holds, on Core, and tell the session so."""
-    session.connection().execute(_SET, {"case_id": case.id, **values})
-    for name, value in values.items():
-        set_committed_value(case, name, value)
+    _set_each(session, [(case, values)])
+
+
+def _set_each(session: Session, changes: list[tuple[Case, dict[str, Any]]]) -> None:
+    """`_set_case` for several cases in one statement (the same columns for each)."""
+    if not changes:
+        return
+    rows = [{"case_id": case.id, **values} for case, values in changes]
+    session.connection().execute(_SET, rows)
+    for case, values in changes:
+        for name, value in values.items():
+            set_committed_value(case, name, value)
 
 
 # Who stands behind an incident, counted in the database (a raid wave's incident gathers
@@ -526,15 +560,11 @@ _INCIDENT_SOURCES = select(
 ).where(col(Case.incident_id) == bindparam("incident"))
 
 
-# The incident's first report that heads it (the others are linked to it).
+# The report heading the incident: its first that is not linked to another.
 _INCIDENT_HEAD = (
     select(Case.id)
-    .where(
-        col(Case.incident_id) == bindparam("incident"),
-        col(Case.id) != bindparam("case"),
-        col(Case.parent_id).is_(None),
-    )
-    .order_by(col(Case.created_at))
+    .where(col(Case.incident_id) == bindparam("incident"), col(Case.parent_id).is_(None))
+    .order_by(col(Case.created_at), col(Case.id))
     .limit(1)
 )
 
@@ -554,7 +584,7 @@ _INCIDENT_COUNTED = (
     update(_I)
     .where(_I.c.id == bindparam("b_id"))
     .values(
-        report_count=_I.c.report_count + 1,
+        report_count=_I.c.report_count + bindparam("added"),
         reporter_count=bindparam("reporters"),
         last_report_at=bindparam("now"),
         state=sql_case((_I.c.state == bindparam("was"), bindparam("state")), else_=_I.c.state),
@@ -562,50 +592,69 @@ _INCIDENT_COUNTED = (
 )
 
 
-def _join_incident(session: Session, case: Case, now: datetime) -> None:
-    """Group the raid report with reports close in place and time (see routing.incidents)."""
-    from bot.routing.incidents import IncidentReport, corroboration_state, match_incident
-
+def _join_incidents(session: Session, desk_id: str, reports: list[Case], now: datetime) -> None:
+    """Group a desk's raid reports with reports close in place and time (see
+    routing.incidents): each report joins the nearest recent incident — one an earlier
+    report of this batch may have opened — and is linked to the report heading it."""
     connection = session.connection()
     since = now - timedelta(hours=12)
-    recent = connection.execute(_RECENT_INCIDENTS, {"desk": case.desk_id, "since": since}).all()
-    report = IncidentReport(zip=case.zip, lat=case.lat, lon=case.lon, at=now)
-    match = match_incident(report, recent)
-    if match is None:
-        state = IncidentState.unverified.value
-        incident_id = connection.execute(
-            _NEW_INCIDENT,
+    recent = [
+        SimpleNamespace(**row._asdict())
+        for row in connection.execute(_RECENT_INCIDENTS, {"desk": desk_id, "since": since})
+    ]
+    joined: dict[int, list[Case]] = {}
+    for case in reports:
+        report = IncidentReport(zip=case.zip, lat=case.lat, lon=case.lon, at=now)
+        incident = match_incident(report, recent)
+        if incident is None:
+            incident = SimpleNamespace(
+                id=None,
+                zip=case.zip,
+                lat=case.lat,
+                lon=case.lon,
+                first_report_at=now,
+                last_report_at=now,
+                state=IncidentState.unverified.value,
+            )
+            incident.id = connection.execute(
+                _NEW_INCIDENT,
+                {
+                    "desk_id": desk_id,
+                    "zip": case.zip,
+                    "lat": case.lat,
+                    "lon": case.lon,
+                    "label": case.location_label,
+                    "first_report_at": now,
+                    "last_report_at": now,
+                    "report_count": 0,
+                    "reporter_count": 0,
+                    "state": incident.state,
+                },
+            ).scalar_one()
+            recent.append(incident)
+        incident.last_report_at = now  # as the next report of the batch finds it
+        joined.setdefault(incident.id, []).append(case)
+    # They count among their incidents' own before the incidents are counted.
+    _set_each(session, [(c, {"incident_id": i}) for i, cases in joined.items() for c in cases])
+    was = {incident.id: str(incident.state) for incident in recent}
+    for incident_id, cases in joined.items():
+        sources = connection.execute(_INCIDENT_SOURCES, {"incident": incident_id}).one()
+        reporters, others, web = sources
+        connection.execute(
+            _INCIDENT_COUNTED,
             {
-                "desk_id": case.desk_id,
-                "zip": case.zip,
-                "lat": case.lat,
-                "lon": case.lon,
-                "label": case.location_label,
-                "first_report_at": now,
-                "last_report_at": now,
-                "report_count": 0,
-                "reporter_count": 0,
-                "state": state,
+                "b_id": incident_id,
+                "added": len(cases),
+                "reporters": int(reporters),
+                "now": now,
+                "was": was[incident_id],
+                "state": corroboration_state(was[incident_id], int(others) + int(web or 0)),
             },
-        ).scalar_one()
-    else:
-        incident_id, state = match.id, str(match.state)
-    _set_case(session, case, incident_id=incident_id)  # it counts among the incident's own
-    reporters, others, web = connection.execute(_INCIDENT_SOURCES, {"incident": incident_id}).one()
-    connection.execute(
-        _INCIDENT_COUNTED,
-        {
-            "b_id": incident_id,
-            "reporters": int(reporters),
-            "now": now,
-            "was": state,
-            "state": corroboration_state(state, int(others) + int(web or 0)),
-        },
-    )
-    head = connection.execute(_INCIDENT_HEAD, {"incident": incident_id, "case": case.id})
-    primary_id = head.scalar()
-    if primary_id is not None:
-        _attach(session, case, primary_id, now, "same incident")
+        )
+        head = connection.execute(_INCIDENT_HEAD, {"incident": incident_id}).scalar()
+        followers = [case for case in cases if case.id != head]
+        if head is not None and followers:
+            _attach(session, head, followers, now, "same incident")
 
 
 def find_case(session: Session, ref: str) -> Case | None:

@@ -25,11 +25,13 @@ from bot.inbox import NewMessage, store_many
 from bot.jobs import claim_run
 from bot.models import (
     Case,
+    CaseEvent,
     Contact,
     Conversation,
     Desk,
     InboundMessage,
     InboundStatus,
+    Incident,
     OutboundMessage,
     utcnow,
 )
@@ -328,6 +330,58 @@ def test_two_writers_ending_raid_reports_in_opposite_orders_both_commit(
         raids = session.exec(select(Case.desk_id, Case.incident_id)).all()
     assert len({incident for _, incident in raids}) == 2
     assert len(raids) == len(houston + dallas)
+
+
+def test_raid_reports_ending_in_one_batch_gather_as_one_at_a_time_would(
+    database: Database, hotline: Hotline
+) -> None:
+    """A raid wave: one Houston report ended earlier (its incident's head, here lowered to
+    normal), then one batch ends six more Houston reports and five Dallas ones. Houston's
+    six fold into the earlier report, which counts them all and is raised back to critical;
+    Dallas's first report of the batch opens its incident and heads the other four. Every
+    link is in both cases' histories."""
+    houston = [f"+1713557{n:04d}" for n in range(7)]
+    dallas = [f"+1214557{n:04d}" for n in range(5)]
+    first = {"+1713": REPORT[0], "+1214": "hay una redada ahorita en mi trabajo en Dallas 75211"}
+    last: dict[str, int] = {}
+    for n, person in enumerate(houston + dallas):
+        for turn, text in enumerate([first[person[:5]], *REPORT[1:]]):
+            with database.write() as session:
+                (inbound_id,) = store_many(session, [sms(2000 * n + turn, person, text)])
+            assert inbound_id is not None
+            if n == 0 or turn < len(REPORT) - 1:
+                hotline.process(database, inbound_id)
+            else:
+                last[person] = inbound_id
+    with database.write() as session:
+        earlier = session.exec(select(Case).where(Case.incident_id.is_not(None))).one()  # type: ignore[union-attr]
+        earlier.priority, earlier.priority_rank, earlier.sla_due_at = "normal", 2, None
+        earlier_id = earlier.id
+
+    with database.write() as session:
+        hotline.process_batch(session, list(last.values()), now=utcnow())
+
+    with database.read() as session:
+        cases = session.exec(select(Case).order_by(col(Case.id))).all()
+        incidents = session.exec(select(Incident).order_by(col(Incident.id))).all()
+        links = session.exec(select(CaseEvent).where(CaseEvent.kind == "linked")).all()
+    by_desk = {desk: [c for c in cases if c.desk_id == desk] for desk in ("houston", "dallas")}
+    assert [len(by_desk["houston"]), len(by_desk["dallas"])] == [7, 5]
+    assert [(i.desk_id, i.report_count, i.reporter_count) for i in incidents] == [
+        ("houston", 7, 7),
+        ("dallas", 5, 5),
+    ]
+    for desk, incident in zip(("houston", "dallas"), incidents, strict=True):
+        head, *followers = by_desk[desk]
+        assert head.parent_id is None and head.report_count == len(by_desk[desk])
+        assert all(c.parent_id == head.id and c.incident_id == incident.id for c in followers)
+        assert head.incident_id == incident.id and head.priority == "critical"
+    assert by_desk["houston"][0].id == earlier_id
+    assert by_desk["houston"][0].sla_due_at is not None  # raised with the report's target
+    linked = sorted(event.case_id for event in links)
+    followers = [c.id for desk in by_desk.values() for c in desk[1:]]
+    heads = [desk[0].id for desk in by_desk.values() for _ in desk[1:]]
+    assert linked == sorted(followers + heads)
 
 
 async def test_a_batch_killed_as_a_deadlock_runs_again_whole(
