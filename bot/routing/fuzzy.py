@@ -7,6 +7,7 @@ instead of comparing the query with every name (the SymSpell idea).
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Final
@@ -22,6 +23,45 @@ def max_edits(length: int) -> int:
     if length < MIN_LENGTH:
         return 0
     return 1 if length < LONG else 2
+
+
+# How an English place name sounds to a Spanish speaker's ear, reduced to what a name and
+# the way it is written by ear share: "menfis" and "Memphis" both come to "menfis",
+# "murfrisboro" and "Murfreesboro" to "murfrisboro", "fran clin" and "Franklin" to
+# "franklin", "bouling grin" and "Bowling Green" to "bulingrin", "juston" and "Houston" to
+# "uston". Applied in this order.
+_EAR: Final = tuple(
+    (re.compile(pattern), replacement)
+    for pattern, replacement in (
+        (r"[^a-z]", ""),  # words run together: "fran clin", "murfis boro"
+        (r"ph", "f"),
+        (r"ck", "k"),
+        (r"qu", "k"),
+        (r"sh", "ch"),
+        (r"gh", ""),
+        (r"th", "t"),
+        (r"c(?=[eiy])", "s"),
+        (r"c(?!h)", "k"),
+        (r"z", "s"),
+        (r"v", "b"),
+        (r"w", "u"),
+        (r"y", "i"),
+        (r"j", ""),  # the Spanish ear writes an English h as j: "juston", "omaja"
+        (r"(?<!c)h", ""),  # silent, as in Spanish; "ch" stays
+        (r"ee|ea|ie", "i"),
+        (r"oo|ou", "u"),
+        (r"m(?=[^aeiou])", "n"),  # "menfis", "canpbel"
+        (r"(.)\1", r"\1"),  # "dallas" and "dalas"
+        (r"e$", ""),  # "boise" and "bois"
+    )
+)
+
+
+def by_ear(name: str) -> str:
+    """The sound key of a name (lowercase ASCII in): see ``_EAR``."""
+    for pattern, replacement in _EAR:
+        name = pattern.sub(replacement, name)
+    return name
 
 
 def distance(a: str, b: str) -> int:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 from bot.routing.desks import DATA_DIR, DeskDirectory, load_desks
-from bot.routing.fuzzy import MIN_LENGTH, FuzzyIndex
+from bot.routing.fuzzy import MIN_LENGTH, FuzzyIndex, by_ear, distance
 from bot.routing.gazetteer import Abroad, Site, Words, load_abroad, load_sites, load_words
 from bot.routing.geo import CityPlace, ZipRecord, alternate_city_index, city_index
 from bot.routing.names import norm_place
@@ -42,6 +42,13 @@ BIG_ZIPS: Final = 8
 """A city with this many ZIP codes (or a consulate's city) is named without context."""
 FUZZY_ZIPS: Final = 10
 """Misspellings are corrected only towards cities this big, consulate cities and states."""
+EAR_ZIPS: Final = 5
+"""Names written by ear ("menfis") are heard only as cities this big, consulate cities and
+states."""
+EAR_MIN: Final = 6
+"""Sound keys shorter than this are too many ordinary words' too."""
+EAR_NEAR: Final = 8
+"""Sound keys this long may also be one letter off ("murfis boro")."""
 _DOMINANT_ZIPS: Final = 3
 # Mexican-born residents by state, thousands, rounded (U.S. Census Bureau, American
 # Community Survey 2019 1-year, table B05006): which same-named town a person likely means.
@@ -89,15 +96,36 @@ class Lexicon:
     words: Words
     state_names: Mapping[str, str]
     desk_cities: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+    heard: Mapping[str, str] = field(default_factory=dict)
+    """Sound key (``fuzzy.by_ear``) → the name it is most likely heard as."""
+    heard_near: FuzzyIndex = field(default_factory=lambda: FuzzyIndex(()))
 
     def correct(self, query: str) -> str | None:
         """The known name a misspelt phrase stands for, or None."""
         return _correct(self, query)
 
+    def hear(self, query: str) -> str | None:
+        """The known name a phrase written by ear stands for ("menfis" → "memphis"), or
+        None."""
+        return _hear(self, query)
+
 
 @functools.lru_cache(maxsize=4096)
 def _correct(lexicon: Lexicon, query: str) -> str | None:
     return lexicon.fuzzy.lookup(query)
+
+
+@functools.lru_cache(maxsize=4096)
+def _hear(lexicon: Lexicon, query: str) -> str | None:
+    key = by_ear(query)
+    if len(key) < EAR_MIN:
+        return None
+    if key not in lexicon.heard and len(key) >= EAR_NEAR:
+        near = lexicon.heard_near.lookup(key)
+        if near is None or distance(near, key) > 1:
+            return None
+        key = near
+    return lexicon.heard.get(key)
 
 
 def _mc_variants(key: str) -> set[str]:
@@ -250,6 +278,18 @@ def _compile(
         if size >= FUZZY_ZIPS or desk or e.state or e.abroad:
             rank[key] = size + (1000 if desk else 0)
     heads = frozenset(k.split()[0] for k in rank if " " in k)
+    heard: dict[str, str] = {}
+    weight: dict[str, int] = {}
+    for key, e in entries.items():
+        if e.kind != "plain" or e.whole_only is not None or e.abroad:
+            continue
+        size = max((p.zips for p in e.places), default=0)
+        desk = any((key, p.state) in desk_cities for p in e.places)
+        sound = by_ear(key)
+        if len(sound) >= EAR_MIN and (size >= EAR_ZIPS or desk or e.state or e.alias):
+            score = size + (1000 if desk else 0) + (2000 if e.state else 0)
+            if score > weight.get(sound, -1):
+                heard[sound], weight[sound] = key, score
     return Lexicon(
         entries=entries,
         spans=spans,
@@ -258,4 +298,6 @@ def _compile(
         words=words,
         state_names=data.state_names,
         desk_cities=desk_cities,
+        heard=heard,
+        heard_near=FuzzyIndex(weight, weight),
     )

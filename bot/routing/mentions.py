@@ -249,6 +249,14 @@ class _Scanner:
             key = lex.correct(" ".join(parts))
             if key is not None and _word_by_word(parts, key.split()):
                 return lex.entries[key], i + size, True
+        if w in lex.words.words or w in lex.words.names:
+            return None
+        for size in (2, 1):  # written by ear, words run apart: "en fran clin", "en menfis"
+            parts = t.norm[i : i + size]
+            if len(parts) == size and all(part.isalpha() for part in parts):
+                key = lex.hear(" ".join(parts))
+                if key is not None:
+                    return lex.entries[key], i + size, True
         return None
 
     def _resolve(self, e: Entry, start: int, end: int, fuzzy: bool) -> int:
@@ -289,9 +297,9 @@ class _Scanner:
             return end
         zips = e.default.zips if e.default else 0
         if e.places and _accept_us(e, ctx, zips, near=self.near):
-            if fuzzy and e.default is not None:
-                self._add("city", e.default, ctx, end, SCORE_FUZZY)
-            elif not fuzzy:
+            if fuzzy and len(e.places) == 1:
+                self._add("city", e.places[0], ctx, end, SCORE_FUZZY)
+            else:  # a town of several states: which one, the rest of the message may say
                 self.pending.append((e, ctx, end))
         return end
 

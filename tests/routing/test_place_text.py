@@ -101,6 +101,44 @@ def test_extract_misspelt_big_cities(text: str, desk: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("la migra está en menfis en la planta", "Memphis, TN"),
+        ("se lo llevaron en murfrisboro", "Murfreesboro, TN"),
+        ("pararon la troca por murfis boro", "Murfreesboro, TN"),  # a word run apart
+        ("lo agarraron en bouling grin kentoqui", "Bowling Green, KY"),
+        ("oí que hay retenes cerca de Lawrencevil", "Lawrenceville, GA"),
+        ("mi primo vive en juston", "Houston, TX"),  # an English h heard as a Spanish j
+        ("trabajo en nachvil", "Nashville, TN"),
+    ],
+)
+def test_an_english_name_written_by_ear_is_heard(text: str, place: str) -> None:
+    """People write English names as they hear them: the sound, not the letters, names
+    the town (a town of several states still needs the rest of the message to say which)."""
+    loc = extract_location(text)
+    assert loc is not None and loc.label == place, loc
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "estamos en la casa de mi tía",
+        "vivimos en paz gracias a Dios",
+        "en serio no sé qué hacer",
+        "me agarraron en frente del trabajo",
+        "están en la escuela de los niños",
+        "en caso de que venga la migra",
+        "trabajo en construcción",
+        "lo vi en el parque",
+        "estuve en la clínica",
+        "en las visas de trabajo",
+    ],
+)
+def test_ordinary_words_are_not_heard_as_towns(text: str) -> None:
+    assert extract_location(text) is None
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "estoy en una trampa",  # trampa / Tampa
