@@ -11,6 +11,8 @@ normalised: lowercase, no accents).
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from typing import Final
 
 RESIDENCE: Final = 0
@@ -164,6 +166,18 @@ DETAINED: Final = frozenset(
 """A message about a person held (not where they were arrested): a town name shared by
 several states is the one with a detention centre ("el centro de detención de Florence",
 "mi sobrino en Florence, le pusieron fianza" → Florence, AZ)."""
+_STILL: Final = frozenset("esta estan sigue siguen lleva llevan is are still being".split())
+_HELD: Final = frozenset("detenido detenida detenidos detenidas detained held".split())
+
+
+def held(norm: Sequence[str]) -> bool:
+    """A message about a person held now (see ``DETAINED``), or one said to be held: "está
+    detenido en Leavenworth", "is still held" — not "detained in aurora 2 days ago", which
+    says where the arrest was."""
+    if not DETAINED.isdisjoint(norm):
+        return True
+    return any(a in _STILL and b in _HELD for a, b in itertools.pairwise(norm))
+
 
 STREET_AFTER: Final = frozenset(
     """blvd boulevard bulevar rd road st street estrit ave avenue av dr drive hwy highway

@@ -189,7 +189,7 @@ class _Scanner:
             kept = len(self.found) + len(self.pending) > before
             rejected = not kept and not entry.abroad and entry.state is None
             i = i + 1 if rejected else max(i + 1, used)
-        held = bool(self.pending) and not cues.DETAINED.isdisjoint(self.t.norm)
+        held = bool(self.pending) and cues.held(self.t.norm)
         beside = self._states_of_sure_places()
         for entry, ctx, end in self.pending:
             place = (

@@ -74,6 +74,7 @@ def test_extract_ambiguous_city_without_state() -> None:
         ("houston", "houston"),
         ("Estoy en Nueva York!!", "new-york"),
         ("Dallas/Fort Worth", "dallas"),
+        ("they were at the flea market in KCK this morning", "kansas-city"),
     ],
 )
 def test_extract_punctuation_and_abbreviations(text: str, desk: str) -> None:
@@ -345,6 +346,8 @@ def test_a_place_of_work_before_a_town_of_several_states_chooses_none() -> None:
         ("disculpe, mi sobrino en Florence le pusieron fianza de 8 mil dolares", "phoenix"),
         ("someone from the detention center in Aurora called, my brother fell", "denver"),
         ("I wrote about my father in law at the detention center in Batavia", "new-york"),
+        ("mi primo está detenido en Leavenworth y no le dan su insulina", "kansas-city"),
+        ("my uncle is still held in Florence, can you visit", "phoenix"),
     ],
 )
 def test_a_person_held_in_a_town_of_several_states_is_where_the_detention_centre_is(
