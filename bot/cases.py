@@ -531,13 +531,9 @@ def _flush_held(session: Session, case_id: int) -> None:
         session.expire(held)
 
 
-def _set_case(session: Session, case: Case, **values: Any) -> None:
-    """Write columns of a case the session holds, on Core, and tell the session so."""
-    _set_each(session, [(case, values)])
-
-
 def _set_each(session: Session, changes: list[tuple[Case, dict[str, Any]]]) -> None:
-    """`_set_case` for several cases in one statement (the same columns for each)."""
+    """Write columns of cases the session holds, on Core, in one statement (the same
+    columns for each), and tell the session so."""
     if not changes:
         return
     rows = [{"case_id": case.id, **values} for case, values in changes]
