@@ -28,20 +28,23 @@ BLIND_SHA256 = {
 }
 NOW = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
 
-# (pooled over the twenty-six authors, worst single author); measured 2026-12-01 minus a
-# margin. The three legal-risk authors (a11–a13: 80 messages each, mostly legal questions
-# labelled `programs`) hold the worst intent and precision: each is held out with only two
-# similar authors left to learn from. The worst desk is a25 (southern Idaho towns whose names
-# other states share — Burley, Caldwell, Jerome, Rupert, Wendell — written lowercase with no
-# state; the desk here is read from the text alone, without the writer's area code the
-# hotline uses on SMS and WhatsApp: `bench/eval_desk_phone.py`). Critical recall pooled
-# rose from 97.5 % (twenty authors) to 97.7 %; the bar stays 98 %.
+# (pooled over the thirty-two authors, worst single author); measured 2026-12-01 (fourth
+# session) minus a margin (where the pooled figure just reaches the bar too: a floor at the
+# bar itself would fail on one message read differently by another BLAS). The three
+# legal-risk authors (a11–a13: 80 messages each, mostly legal questions labelled `programs`)
+# hold the worst intent and precision: each is held out with only two similar authors left
+# to learn from. The worst desk is a25 (southern Idaho towns whose names other states share —
+# Burley, Caldwell, Jerome, Rupert, Wendell — written lowercase with no state; the desk here
+# is read from the text alone, without the writer's area code the hotline uses on SMS and
+# WhatsApp or the "which state?" question: `bench/eval_desk_phone.py`). With thirty-two
+# authors the model's critical threshold fell from 0.20 to 0.15: recall reached the bar,
+# precision fell (86.6 → 84.6 %).
 FLOORS = {
-    "intent": (0.94, 0.74),  # measured 94.5 % / 75.0 % (a12); bar 95 %: not met
-    "critical_recall": (0.97, 0.93),  # measured 97.7 % / 94.4 % (a20); bar 98 %: not met
-    "critical_precision": (0.85, 0.55),  # measured 86.6 % / 57.1 % (a12, 4 of 7); bar 90 %
-    "within_one": (0.975, 0.95),  # measured 98.6 % / 96.2 % (a11); bar 97 %: pooled only
-    "desk": (0.855, 0.64),  # measured 86.4 % / 65.5 % (a25); bar 97 %: not met
+    "intent": (0.945, 0.73),  # measured 95.0 % (6,309/6,640) / 73.8 % (a12); bar met pooled
+    "critical_recall": (0.975, 0.93),  # measured 98.2 % / 94.1 % (a28); bar met pooled
+    "critical_precision": (0.84, 0.55),  # measured 84.6 % / 57.1 % (a12, 4 of 7); bar 90 %
+    "within_one": (0.975, 0.945),  # measured 98.5 % / 95.0 % (a11); bar 97 %: pooled only
+    "desk": (0.845, 0.64),  # measured 84.8 % / 65.5 % (a25); bar 97 %: not met
 }
 
 
