@@ -57,7 +57,7 @@ def test_classify_table(text: str, intent: str, priority: str) -> None:
 
 
 def test_an_old_raid_the_model_reads_as_another_topic_is_low_and_flagged_for_review() -> None:
-    """"Hace años hubo una redada en mi pueblo" is `raid`/`low` by the label guide; the model
+    """ "Hace años hubo una redada en mi pueblo" is `raid`/`low` by the label guide; the model
     trained on thirty-two authors reads "hace años" as a programme question (40 %). What the
     person is owed still holds: nothing urgent is raised, and staff see it marked unsure."""
     result = classify("hace años hubo una redada en mi pueblo")
