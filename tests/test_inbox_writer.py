@@ -8,7 +8,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -284,6 +284,26 @@ def test_a_person_never_runs_twice_or_out_of_order_with_two_writers(
     assert set(ends) == set(people) and set(ends.values()) == {reference}
 
 
+def to_the_last_answer(
+    database: Database, hotline: Hotline, people: list[str], *, base: int, ended: Sequence[str] = ()
+) -> dict[str, int]:
+    """Each person reports a raid at work (Houston, or Dallas for a 214 number) and answers
+    every question but the last; that last answer is stored and left pending (the people in
+    `ended` have it processed too). Returns the pending last answers' inbox ids by person."""
+    first = {"+1713": REPORT[0], "+1214": "hay una redada ahorita en mi trabajo en Dallas 75211"}
+    last: dict[str, int] = {}
+    for n, person in enumerate(people):
+        for turn, text in enumerate([first[person[:5]], *REPORT[1:]]):
+            with database.write() as session:
+                (inbound_id,) = store_many(session, [sms(base * n + turn, person, text)])
+            assert inbound_id is not None
+            if person in ended or turn < len(REPORT) - 1:
+                hotline.process(database, inbound_id)
+            else:
+                last[person] = inbound_id
+    return last
+
+
 def test_two_writers_ending_raid_reports_in_opposite_orders_both_commit(
     database: Database, hotline: Hotline
 ) -> None:
@@ -293,17 +313,7 @@ def test_two_writers_ending_raid_reports_in_opposite_orders_both_commit(
     desk's reports gather under one raid."""
     houston = [f"+1713558{n:04d}" for n in range(8)]
     dallas = [f"+1214558{n:04d}" for n in range(8)]
-    first = {"+1713": REPORT[0], "+1214": "hay una redada ahorita en mi trabajo en Dallas 75211"}
-    last: dict[str, int] = {}
-    for n, person in enumerate(houston + dallas):
-        for turn, text in enumerate([first[person[:5]], *REPORT[1:]]):
-            with database.write() as session:
-                (inbound_id,) = store_many(session, [sms(1000 * n + turn, person, text)])
-            assert inbound_id is not None
-            if turn < len(REPORT) - 1:
-                hotline.process(database, inbound_id)
-            else:
-                last[person] = inbound_id
+    last = to_the_last_answer(database, hotline, houston + dallas, base=1000)
     other = Database(database.url)
     start = threading.Barrier(2)
     failures: list[BaseException] = []
@@ -342,17 +352,7 @@ def test_raid_reports_ending_in_one_batch_gather_as_one_at_a_time_would(
     link is in both cases' histories."""
     houston = [f"+1713557{n:04d}" for n in range(7)]
     dallas = [f"+1214557{n:04d}" for n in range(5)]
-    first = {"+1713": REPORT[0], "+1214": "hay una redada ahorita en mi trabajo en Dallas 75211"}
-    last: dict[str, int] = {}
-    for n, person in enumerate(houston + dallas):
-        for turn, text in enumerate([first[person[:5]], *REPORT[1:]]):
-            with database.write() as session:
-                (inbound_id,) = store_many(session, [sms(2000 * n + turn, person, text)])
-            assert inbound_id is not None
-            if n == 0 or turn < len(REPORT) - 1:
-                hotline.process(database, inbound_id)
-            else:
-                last[person] = inbound_id
+    last = to_the_last_answer(database, hotline, houston + dallas, base=2000, ended=houston[:1])
     with database.write() as session:
         earlier = session.exec(select(Case).where(Case.incident_id.is_not(None))).one()  # type: ignore[union-attr]
         earlier.priority, earlier.priority_rank, earlier.sla_due_at = "normal", 2, None
