@@ -13,6 +13,7 @@ from bot.triage.normalize import BOUNDARY
 from bot.triage.vocab import GAP, NUM, YEAR, Cue, Elem, Vocabulary
 
 _NEGATION_WINDOW = 3
+_WORDS_KEPT = 100_000  # words whose starting cues are kept (a word costs ~200 bytes)
 _MAX_GAP = 3
 
 
@@ -63,7 +64,10 @@ def _match(
     return best
 
 
-def _candidates(tok: str, vocab: Vocabulary) -> list[Cue]:
+def _candidates(tok: str, vocab: Vocabulary) -> tuple[Cue, ...]:
+    known = vocab.starts.get(tok)
+    if known is not None:
+        return known
     found = list(vocab.by_word.get(tok, ()))
     for length in vocab.prefix_lengths:
         if length > len(tok):
@@ -71,7 +75,9 @@ def _candidates(tok: str, vocab: Vocabulary) -> list[Cue]:
         found.extend(vocab.by_prefix.get(tok[:length], ()))
     if vocab.by_num and (tok[0].isdigit() or tok in vocab.numbers):
         found.extend(c for c in vocab.by_num if _fits(c.elems[0], tok, vocab.numbers))
-    return found
+    if len(vocab.starts) < _WORDS_KEPT:
+        vocab.starts[tok] = tuple(found)
+    return tuple(found)
 
 
 def _negated(toks: list[str], start: int, vocab: Vocabulary) -> bool:
@@ -98,7 +104,8 @@ def find_hits(toks: list[str], vocab: Vocabulary) -> list[Hit]:
             continue
         best_end, best_cue = -1, None
         for cue in _candidates(tok, vocab):
-            end = _match(cue.elems, 1, toks, i + 1, numbers)
+            # a one-word cue ends here (most cues): no need to walk the rest of the phrase
+            end = i + 1 if len(cue.elems) == 1 else _match(cue.elems, 1, toks, i + 1, numbers)
             if end > best_end:
                 best_end, best_cue = end, cue
         if best_cue is None:

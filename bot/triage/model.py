@@ -89,20 +89,25 @@ class Vectorizer:
                 self.cache[word] = rows
         return rows
 
-    def transform(self, feats: Features) -> tuple[IntArray, FloatArray, IntArray]:
-        """Known features of a message: rows, unit-scaled values, word positions."""
+    def transform(
+        self, feats: Features, *, positions: bool = True
+    ) -> tuple[IntArray, FloatArray, IntArray]:
+        """Known features of a message: rows, unit-scaled values, word positions (empty
+        unless ``positions``: only explaining a score needs them)."""
         rows: list[int] = []
         pos: list[int] = []
         for at, word in enumerate(feats.words):
             found = self._word_rows(word)
             rows += found
-            pos += [at] * len(found)
+            if positions:
+                pos += [at] * len(found)
         index = self.index
         for name, at in zip(feats.extra, feats.extra_pos, strict=True):
             row = index.get(name)
             if row is not None:
                 rows.append(row)
-                pos.append(at)
+                if positions:
+                    pos.append(at)
         idx = np.asarray(rows, dtype=np.int64)
         vals = self.idf[idx]
         blk = self.block[idx]
@@ -162,7 +167,7 @@ class TriageModel:
 
     def score(self, feats: Features, *, explain: int = 3) -> Scores:
         """Probabilities for each intent and priority; ``explain`` words for the top class."""
-        idx, vals, pos = self.vectorizer.transform(feats)
+        idx, vals, pos = self.vectorizer.transform(feats, positions=explain > 0)
         logits = (vals @ self.weights[idx] + self.bias).astype(np.float32)
         intent, priority = _marginals(logits, self.classes, self.settings.temperature)
         top: tuple[str, ...] = ()
@@ -178,9 +183,7 @@ class TriageModel:
                 # stored in clear and shown to staff)
                 if len(w) > 2 and w.isalpha() and w not in _FUNCTION_WORDS
             )[:explain]
-        return Scores(
-            intent, priority, top, len(idx), tuple(float(x) for x in logits), self.classes
-        )
+        return Scores(intent, priority, top, len(idx), tuple(logits.tolist()), self.classes)
 
 
 def save_model(model: TriageModel, path: Path = MODEL_PATH) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -73,6 +73,8 @@ class Vocabulary:
     negators: frozenset[str]
     stops: frozenset[str]
     groups: tuple[Group, ...]
+    starts: dict[str, tuple[Cue, ...]] = field(default_factory=dict, compare=False, repr=False)
+    """The cues that may start at a word, as the matcher found them (filled as words come)."""
 
     @property
     def flags(self) -> frozenset[str]:
