@@ -104,8 +104,18 @@ def find_hits(toks: list[str], vocab: Vocabulary) -> list[Hit]:
             continue
         best_end, best_cue = -1, None
         for cue in _candidates(tok, vocab):
-            # a one-word cue ends here (most cues): no need to walk the rest of the phrase
-            end = i + 1 if len(cue.elems) == 1 else _match(cue.elems, 1, toks, i + 1, numbers)
+            elems = cue.elems
+            if len(elems) == 1:  # most cues: no need to walk the rest of a phrase
+                end = i + 1
+            else:
+                second = elems[1]  # most phrases fail here: a plain word that is not next
+                if (
+                    second.special != GAP
+                    and not second.optional
+                    and (i + 1 >= n or not _fits(second, toks[i + 1], numbers))
+                ):
+                    continue
+                end = _match(elems, 1, toks, i + 1, numbers)
             if end > best_end:
                 best_end, best_cue = end, cue
         if best_cue is None:
