@@ -38,11 +38,11 @@ NOW = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
 # is read from the text alone, without the writer's area code the hotline uses on SMS and
 # WhatsApp or the "which state?" question: `bench/eval_desk_phone.py`). With thirty-two
 # authors the model's critical threshold fell from 0.20 to 0.15: recall reached the bar,
-# precision fell (86.6 → 84.6 %).
+# precision fell (86.6 → 84.8 %).
 FLOORS = {
-    "intent": (0.945, 0.73),  # measured 95.0 % (6,309/6,640) / 73.8 % (a12); bar met pooled
-    "critical_recall": (0.975, 0.93),  # measured 98.2 % / 94.1 % (a28); bar met pooled
-    "critical_precision": (0.84, 0.55),  # measured 84.6 % / 57.1 % (a12, 4 of 7); bar 90 %
+    "intent": (0.945, 0.73),  # measured 95.0 % (6,311/6,640) / 73.8 % (a12); bar met pooled
+    "critical_recall": (0.975, 0.93),  # measured 98.2 % / 94.4 % (a20); bar met pooled
+    "critical_precision": (0.84, 0.55),  # measured 84.8 % / 57.1 % (a12, 4 of 7); bar 90 %
     "within_one": (0.975, 0.945),  # measured 98.5 % / 95.0 % (a11); bar 97 %: pooled only
     "desk": (0.845, 0.64),  # measured 84.8 % / 65.5 % (a25); bar 97 %: not met
 }
