@@ -285,11 +285,12 @@ def _compile(
             continue
         size = max((p.zips for p in e.places), default=0)
         desk = any((key, p.state) in desk_cities for p in e.places)
+        if not (size >= EAR_ZIPS or desk or e.state or e.alias):
+            continue  # (the sound key only for the few names heard: it is slow to make)
         sound = by_ear(key)
-        if len(sound) >= EAR_MIN and (size >= EAR_ZIPS or desk or e.state or e.alias):
-            score = size + (1000 if desk else 0) + (2000 if e.state else 0)
-            if score > weight.get(sound, -1):
-                heard[sound], weight[sound] = key, score
+        score = size + (1000 if desk else 0) + (2000 if e.state else 0)
+        if len(sound) >= EAR_MIN and score > weight.get(sound, -1):
+            heard[sound], weight[sound] = key, score
     return Lexicon(
         entries=entries,
         spans=spans,
